@@ -1,0 +1,122 @@
+#include "cli/console.h"
+
+#include "common/duration.h"
+#include "common/signals.h"
+#include "load/outcome.h"
+
+#include <fmt/format.h>
+
+namespace draincheck {
+namespace {
+
+std::string seconds(int64_t ns) { return fmt::format("+{:.3f}s", double(ns) / 1e9); }
+std::string ms(uint32_t us) { return fmt::format("{:.1f}", double(us) / 1000.0); }
+
+std::string join_argv(const std::vector<std::string>& argv) {
+    std::string out;
+    for (const auto& a : argv) {
+        if (!out.empty()) out += ' ';
+        out += a.find(' ') == std::string::npos ? a : "'" + a + "'";
+    }
+    return out;
+}
+
+}  // namespace
+
+void Console::begin(const RunPlan& plan) {
+    if (verbosity_ == Verbosity::quiet) return;
+    const Scenario& s = plan.scenario;
+    fmt::print(out_, "scenario {} ({})\n", s.name, s.source_path);
+    fmt::print(out_, "target   {}  on {}:{}\n", join_argv(plan.launch.argv), plan.host, plan.port);
+    const LoadSpec& l = s.load;
+    if (l.mode == LoadSpec::Mode::rate)
+        fmt::print(out_, "load     {} req/s for {}, {} request kind(s)\n", l.rate, format_duration(l.duration),
+                   l.mix.empty() ? 1 : l.mix.size());
+    else
+        fmt::print(out_, "load     {} connections for {}, {} request kind(s)\n", l.connections,
+                   format_duration(l.duration), l.mix.empty() ? 1 : l.mix.size());
+    std::fflush(out_);
+}
+
+void Console::clear_progress_line() {
+    if (tty_ && progress_shown_) {
+        std::fputs("\r\033[K", out_);
+        progress_shown_ = false;
+    }
+}
+
+void Console::on_event(const RunEvent& e) {
+    if (verbosity_ == Verbosity::quiet) return;
+    clear_progress_line();
+    fmt::print(out_, "  {:>9}  {}{}{}\n", seconds(e.at_ns), event_type_name(e.type), e.detail.empty() ? "" : "  ",
+               e.detail);
+    std::fflush(out_);
+}
+
+void Console::on_progress(const LiveStatus& s) {
+    if (verbosity_ == Verbosity::quiet) return;
+    std::string line = fmt::format("[{:5.1f}s] {:<8} {:>7.0f} req/s  in-flight {:>5}  errors {:>6}  done {:>8}",
+                                   s.elapsed_s, s.phase, s.requests_per_s, s.load.in_flight(), s.load.errors,
+                                   s.load.completed);
+    if (tty_) {
+        fmt::print(out_, "\r\033[K{}", line);
+        progress_shown_ = true;
+    } else if (++ticks_ % 4 == 0) {
+        fmt::print(out_, "  {}\n", line);   // once a second, plain, for CI logs
+    }
+    std::fflush(out_);
+}
+
+void Console::summary(const RunResult& run, const Verdict& verdict, const RunStats& stats) {
+    clear_progress_line();
+    if (verbosity_ == Verbosity::quiet) {
+        fmt::print(out_, "{}: {}\n", run.scenario.name, verdict.summary);
+        std::fflush(out_);
+        return;
+    }
+    fmt::print(out_, "\n");
+    for (const Assertion& a : verdict.assertions)
+        fmt::print(out_, "  {} {:<26} expected {:<12} observed {}\n", a.passed ? "ok  " : "FAIL", a.name, a.expected,
+                   a.observed);
+    for (const std::string& w : verdict.warnings) fmt::print(out_, "  warning: {}\n", w);
+
+    fmt::print(out_, "\n  {:<14}{:>10}{:>10}{:>10}\n", "outcome", "before", "draining", "after");
+    for (int o = 0; o < kOutcomeCount; ++o) {
+        uint64_t row = stats.counts[0][o] + stats.counts[1][o] + stats.counts[2][o];
+        if (row == 0) continue;
+        fmt::print(out_, "  {:<14}{:>10}{:>10}{:>10}\n", outcome_name(Outcome(o)), stats.counts[0][o],
+                   stats.counts[1][o], stats.counts[2][o]);
+    }
+    fmt::print(out_, "\n  {:<14}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "latency ms", "count", "p50", "p90", "p99", "max");
+    for (int p = 0; p < kPhaseCount; ++p) {
+        const LatencySummary& l = stats.latency[p];
+        if (l.count == 0) continue;
+        fmt::print(out_, "  {:<14}{:>10}{:>10}{:>10}{:>10}{:>10}\n", phase_name(Phase(p)), l.count, ms(l.p50_us),
+                   ms(l.p90_us), ms(l.p99_us), ms(l.max_us));
+    }
+    const ExitInfo& e = run.exit;
+    if (e.exited) {
+        std::string how = e.signal ? "killed by " + signal_name(*e.signal) : "exit code " + std::to_string(*e.code);
+        if (e.forced) how += " (forced after " + format_duration(run.scenario.target.kill_after) + ")";
+        if (run.stop_signal_ns)
+            how += fmt::format(", {:.3f}s after {}", double(e.at_ns - *run.stop_signal_ns) / 1e9,
+                               signal_name(*run.stop_signal));
+        fmt::print(out_, "\n  target: {}\n", how);
+    }
+    fmt::print(out_, "\n{}\n", verdict.summary);
+    std::fflush(out_);
+}
+
+void Console::harness_error(const std::string& scenario, const std::string& message, const std::vector<LogLine>& tail) {
+    clear_progress_line();
+    fmt::print(stderr, "draincheck: {}: {}\n", scenario, message);
+    if (!tail.empty()) {
+        fmt::print(stderr, "last lines of the target's output:\n");
+        size_t from = tail.size() > 20 ? tail.size() - 20 : 0;
+        for (size_t i = from; i < tail.size(); ++i)
+            fmt::print(stderr, "  {} {}\n", tail[i].is_stderr ? "err|" : "out|", tail[i].text);
+    }
+    std::fflush(stderr);
+}
+
+}  // namespace draincheck

@@ -1,0 +1,33 @@
+#pragma once
+// What a person (or a CI log) sees: the timeline as it happens, a live progress line on a terminal
+// (plain periodic lines otherwise), and the summary with the verdict.
+#include "run/scenario_runner.h"
+#include "verifier/run_stats.h"
+#include "verifier/verdict.h"
+
+#include <cstdio>
+#include <string>
+
+namespace draincheck {
+
+class Console : public RunObserver {
+public:
+    enum class Verbosity { quiet, normal };
+    Console(std::FILE* out, bool is_tty, Verbosity v) : out_(out), tty_(is_tty), verbosity_(v) {}
+
+    void begin(const RunPlan& plan);
+    void on_event(const RunEvent& e) override;
+    void on_progress(const LiveStatus& s) override;
+    void summary(const RunResult& run, const Verdict& verdict, const RunStats& stats);
+    void harness_error(const std::string& scenario, const std::string& message, const std::vector<LogLine>& tail);
+
+private:
+    void clear_progress_line();
+    std::FILE* out_;
+    bool tty_;
+    Verbosity verbosity_;
+    bool progress_shown_ = false;
+    int ticks_ = 0;
+};
+
+}  // namespace draincheck

@@ -1,0 +1,129 @@
+#include "cli/commands.h"
+#include "cli/console.h"
+#include "cli/exit_codes.h"
+#include "plan/run_plan.h"
+#include "reports/json_report.h"
+#include "run/scenario_runner.h"
+#include "scenario/scenario_parser.h"
+#include "verifier/run_stats.h"
+#include "verifier/verifier.h"
+
+#include <fmt/format.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#ifndef DRAINCHECK_VERSION
+#define DRAINCHECK_VERSION "0.0.0"
+#endif
+
+namespace draincheck {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Fails early, before anything runs, when reports could not be written.
+std::optional<std::string> check_writable_dir(const std::string& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return "cannot create " + dir + ": " + ec.message();
+    if (!fs::is_directory(dir)) return dir + " is not a directory";
+    fs::path probe = fs::path(dir) / ".draincheck-write-test";
+    {
+        std::ofstream f(probe);
+        if (!f) return dir + " is not writable";
+    }
+    fs::remove(probe, ec);
+    return std::nullopt;
+}
+
+struct ScenarioOutcome {
+    int code;
+    std::string line;   // for the multi-scenario table
+};
+
+ScenarioOutcome run_one(const std::string& path, const RunOptions& opt, bool many, Console& console) {
+    Scenario scenario;
+    try {
+        scenario = parse_scenario_file(path);
+    } catch (const ScenarioError& e) {
+        fmt::print(stderr, "{}\n", e.what());
+        return {exit_code::invalid, "invalid scenario"};
+    }
+    RunPlan plan;
+    try {
+        plan = make_run_plan(scenario);
+    } catch (const PlanError& e) {
+        console.harness_error(scenario.name, e.what(), {});
+        return {exit_code::environment, e.what()};
+    }
+    console.begin(plan);
+    RunResult result;
+    int aborted_by = 0;
+    try {
+        result = run_scenario(plan, console, &aborted_by);
+    } catch (const HarnessError& e) {
+        console.harness_error(scenario.name, e.what(), e.log_tail);
+        return {exit_code::environment, e.what()};
+    }
+    Verdict verdict = verify(result);
+    PhaseBounds bounds{result.stop_signal_ns, result.exit.exited ? std::optional(result.exit.at_ns) : std::nullopt};
+    RunStats stats = compute_stats(result.records, bounds, result.load_started_ns);
+    console.summary(result, verdict, stats);
+
+    std::string json_path = opt.json_path;
+    if (json_path.empty() && !opt.out_dir.empty())
+        json_path = many ? (fs::path(opt.out_dir) / scenario.name / "report.json").string()
+                         : (fs::path(opt.out_dir) / "report.json").string();
+    if (!json_path.empty()) {
+        try {
+            fs::create_directories(fs::path(json_path).parent_path());
+            write_json_report(json_path, make_json_report(result, verdict, stats, DRAINCHECK_VERSION));
+            if (!opt.quiet) fmt::print("report: {}\n", json_path);
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "draincheck: cannot write the report: {}\n", e.what());
+            return {exit_code::environment, e.what()};
+        }
+    }
+    if (result.aborted)
+        return {aborted_by == SIGTERM ? exit_code::interrupted_term : exit_code::interrupted_int, "aborted"};
+    return {verdict.passed ? exit_code::pass : exit_code::fail, verdict.summary};
+}
+
+}  // namespace
+
+int run_command(const RunOptions& opt) {
+    if (!opt.json_path.empty() && opt.scenarios.size() > 1) {
+        fmt::print(stderr, "draincheck: --json takes one scenario; use --out DIR for several\n");
+        return exit_code::invalid;
+    }
+    if (!opt.out_dir.empty()) {
+        if (auto problem = check_writable_dir(opt.out_dir)) {
+            fmt::print(stderr, "draincheck: --out: {}\n", *problem);
+            return exit_code::invalid;
+        }
+    }
+    // A write to a closed connection must be an error code for the load generator, not a signal.
+    std::signal(SIGPIPE, SIG_IGN);
+
+    Console console(stdout, ::isatty(STDOUT_FILENO), opt.quiet ? Console::Verbosity::quiet : Console::Verbosity::normal);
+    bool many = opt.scenarios.size() > 1;
+    int code = exit_code::pass;
+    std::vector<std::pair<std::string, ScenarioOutcome>> table;
+    for (const auto& path : opt.scenarios) {
+        ScenarioOutcome o = run_one(path, opt, many, console);
+        code = exit_code::worst(code, o.code);
+        table.emplace_back(path, o);
+        if (o.code == exit_code::interrupted_int || o.code == exit_code::interrupted_term) break;
+        if (many && !opt.quiet) fmt::print("\n");
+    }
+    if (many) {
+        fmt::print("{:<44} {}\n", "scenario", "result");
+        for (const auto& [path, o] : table) fmt::print("{:<44} {}\n", path, o.line);
+    }
+    return code;
+}
+
+}  // namespace draincheck

@@ -1,0 +1,27 @@
+#include "faults/fault.h"
+#include "faults/signal_fault.h"
+
+#include <csignal>
+#include <stdexcept>
+
+namespace draincheck {
+
+const std::vector<std::pair<std::string, FaultFactory>>& fault_registry() {
+    static const std::vector<std::pair<std::string, FaultFactory>> registry = {
+        {"signal", &make_signal_fault},
+    };
+    return registry;
+}
+
+std::unique_ptr<Fault> make_fault(const FaultSpec& spec) {
+    for (const auto& [name, factory] : fault_registry())
+        if (name == spec.action) return factory(spec);
+    throw std::invalid_argument("unknown fault action '" + spec.action + "'");
+}
+
+bool is_stop_signal(int signo, const TargetSpec& target) {
+    return signo == target.stop_signal || signo == SIGTERM || signo == SIGINT || signo == SIGQUIT ||
+           signo == SIGKILL;
+}
+
+}  // namespace draincheck

@@ -1,0 +1,85 @@
+#include "plan/run_plan.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace draincheck {
+namespace {
+
+struct Socket {
+    int fd;
+    ~Socket() { if (fd >= 0) ::close(fd); }
+};
+
+// Binds host:port (port 0 = let the kernel choose) the way a server would, with SO_REUSEADDR,
+// and returns the bound port; throws PlanError when the address is taken.
+uint16_t bind_probe(const std::string& host, uint16_t port) {
+    bool v6 = host.find(':') != std::string::npos;
+    Socket s{::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0)};
+    if (s.fd < 0) throw PlanError(std::string("cannot create a socket: ") + std::strerror(errno));
+    int one = 1;
+    ::setsockopt(s.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_storage addr{};
+    socklen_t len;
+    if (v6) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(port);
+        ::inet_pton(AF_INET6, host.c_str(), &a->sin6_addr);
+        len = sizeof *a;
+    } else {
+        auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(port);
+        ::inet_pton(AF_INET, host.c_str(), &a->sin_addr);
+        len = sizeof *a;
+    }
+    if (::bind(s.fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(s.fd, 1) != 0) {
+        if (errno == EADDRINUSE)
+            throw PlanError("port " + std::to_string(port) + " on " + host +
+                            " is already in use: stop what listens there or omit target.port to pick a free one");
+        throw PlanError("cannot bind " + host + ":" + std::to_string(port) + ": " + std::strerror(errno));
+    }
+    ::getsockname(s.fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    return v6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+              : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+}
+
+}  // namespace
+
+std::string substitute_placeholders(const std::string& text, uint16_t port) {
+    static const std::string key = "{port}";
+    std::string out = text;
+    for (size_t at = out.find(key); at != std::string::npos; at = out.find(key, at)) {
+        std::string value = std::to_string(port);
+        out.replace(at, key.size(), value);
+        at += value.size();
+    }
+    return out;
+}
+
+RunPlan make_run_plan(const Scenario& scenario) {
+    RunPlan plan;
+    plan.scenario = scenario;
+    const TargetSpec& t = scenario.target;
+    plan.host = t.host == "localhost" ? "127.0.0.1" : t.host;
+    plan.port = bind_probe(plan.host, t.port.value_or(0));
+
+    plan.launch.cwd = t.cwd;
+    for (const auto& arg : t.command) plan.launch.argv.push_back(substitute_placeholders(arg, plan.port));
+    // A relative program path ("./server", "bin/app") is relative to the target's cwd.
+    std::string& program = plan.launch.argv.front();
+    if (program.find('/') != std::string::npos && !std::filesystem::path(program).is_absolute() && !t.cwd.empty())
+        program = (std::filesystem::path(t.cwd) / program).lexically_normal().string();
+    for (const auto& [name, value] : t.env) plan.launch.env[name] = substitute_placeholders(value, plan.port);
+    plan.launch.env.emplace("PORT", std::to_string(plan.port));
+    return plan;
+}
+
+}  // namespace draincheck

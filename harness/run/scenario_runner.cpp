@@ -1,0 +1,289 @@
+#include "run/scenario_runner.h"
+
+#include "common/duration.h"
+#include "common/signals.h"
+#include "faults/fault.h"
+#include "load/load_generator.h"
+#include "supervisor/ready_probe.h"
+#include "supervisor/supervisor.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <csignal>
+
+namespace draincheck {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto kProgressInterval = std::chrono::milliseconds(250);
+constexpr auto kDrainProbeTimeout = std::chrono::seconds(1);
+// After the target and the load are done, how long its output pipes may take to reach EOF
+// (a daemonized grandchild can hold them open forever).
+constexpr auto kLogDrainGrace = std::chrono::milliseconds(500);
+
+std::string describe_exit(const ExitInfo& e) {
+    if (e.signal) return "signal " + signal_name(*e.signal) + (e.forced ? " (forced)" : "");
+    return "code " + std::to_string(e.code.value_or(-1));
+}
+
+class Run {
+public:
+    Run(const RunPlan& plan, RunObserver& observer)
+        : plan_(plan), spec_(plan.scenario), observer_(observer), target_(io_, clock_, plan.launch),
+          progress_timer_(io_), after_exit_timer_(io_), drain_probe_timer_(io_), finish_timer_(io_),
+          signals_(io_, SIGINT, SIGTERM) {}
+
+    RunResult execute(int* aborted_by_signal) {
+        result_.scenario = spec_;
+        result_.host = plan_.host;
+        result_.port = plan_.port;
+        result_.argv = plan_.launch.argv;
+        watch_signals();
+        try {
+            target_.start([this](const ExitInfo& e) { on_target_exit(e); });
+        } catch (const LaunchError& e) {
+            throw HarnessError(e.what());
+        }
+        result_.pid = target_.pid();
+        emit(EventType::spawned, "pid " + std::to_string(target_.pid()));
+        cancel_ready_ = async_wait_ready(io_, plan_.host, plan_.port, spec_.target.ready,
+                                         [this](bool ok, ProbeResult last) { on_ready(ok, last); });
+        io_.run();
+        if (load_) load_->join();
+        if (error_) throw HarnessError(*error_, target_.log_tail());
+        if (aborted_by_signal) *aborted_by_signal = abort_signal_;
+        return collect();
+    }
+
+private:
+    void emit(EventType type, std::string detail) { emit_at(type, clock_.now_ns(), std::move(detail)); }
+    void emit_at(EventType type, int64_t at, std::string detail) {
+        result_.events.push_back({type, at, std::move(detail)});
+        observer_.on_event(result_.events.back());
+    }
+
+    // ---- start-up ---------------------------------------------------------------------------
+    void on_ready(bool ok, const ProbeResult& last) {
+        cancel_ready_ = nullptr;
+        if (!ok) {
+            fail("target never became ready within " + format_duration(spec_.target.ready.timeout) +
+                 " (last probe: " + last.detail + ")");
+            return;
+        }
+        ready_ = true;
+        emit(EventType::ready, last.detail);
+        start_load();
+    }
+
+    void start_load() {
+        load_ = std::make_unique<LoadGenerator>(spec_.load, plan_.host, plan_.port, clock_);
+        load_running_ = true;
+        int64_t start = load_->start([this] { asio::post(io_, [this] { on_load_finished(); }); });
+        result_.load_started_ns = start;
+        emit_at(EventType::load_started, start, "");
+        for (const FaultSpec& f : spec_.faults) {
+            auto timer = std::make_unique<asio::steady_timer>(io_, clock_.at(start + f.at.count()));
+            auto fault = std::shared_ptr<Fault>(make_fault(f));
+            timer->async_wait([this, fault](const error_code& ec) {
+                if (!ec && !target_exited_) apply(*fault);
+            });
+            fault_timers_.push_back(std::move(timer));
+        }
+        tick_progress();
+    }
+
+    void apply(Fault& fault) {
+        FaultContext ctx{
+            target_, spec_.target,
+            [this](EventType t, std::string d) { emit(t, std::move(d)); },
+            [this](int signo) { on_stop_requested(signo); },
+        };
+        fault.apply(ctx);
+    }
+
+    // ---- the drain --------------------------------------------------------------------------
+    void on_stop_requested(int signo) {
+        if (!result_.stop_signal_ns) {
+            result_.stop_signal_ns = clock_.now_ns();
+            result_.stop_signal = signo;
+            probe_drain();
+        }
+        arm_kill_after();
+    }
+
+    void arm_kill_after() {
+        target_.kill_after(spec_.target.kill_after, [this](int64_t at) {
+            emit_at(EventType::forced_kill, at, "SIGKILL to the process group after " +
+                                                    format_duration(spec_.target.kill_after));
+        });
+    }
+
+    // While the target drains, keep asking it whether it is ready, as a load balancer would.
+    void probe_drain() {
+        if (target_exited_) return;
+        async_probe_once(io_, plan_.host, plan_.port, spec_.target.ready, kDrainProbeTimeout,
+                         [this](ProbeResult r) {
+                             if (target_exited_) return;
+                             DrainProbe p{clock_.now_ns(), r.ready, r.detail};
+                             if (!p.ready && !first_probe_failure_logged_) {
+                                 first_probe_failure_logged_ = true;
+                                 emit_at(EventType::ready_probe_failed, p.at_ns, r.detail);
+                             }
+                             result_.drain_probes.push_back(std::move(p));
+                             drain_probe_timer_.expires_after(spec_.target.ready.interval);
+                             drain_probe_timer_.async_wait([this](const error_code& ec) {
+                                 if (!ec) probe_drain();
+                             });
+                         });
+    }
+
+    void on_target_exit(const ExitInfo& e) {
+        target_exited_ = true;
+        result_.exit = e;
+        emit_at(EventType::exited, e.at_ns, describe_exit(e));
+        drain_probe_timer_.cancel();
+        if (!ready_) {
+            if (cancel_ready_) cancel_ready_();
+            cancel_ready_ = nullptr;
+            if (!aborting_) fail("target exited before it became ready (" + describe_exit(e) + ")");
+            return maybe_finish();
+        }
+        if (load_running_) {
+            // Keep firing briefly, to see how the address behaves once nothing listens.
+            after_exit_timer_.expires_after(spec_.load.after_exit);
+            after_exit_timer_.async_wait([this](const error_code& ec) { if (!ec && load_) load_->stop(); });
+        }
+        maybe_finish();
+    }
+
+    void on_load_finished() {
+        load_running_ = false;
+        load_finished_ = true;
+        result_.load_stopped_ns = load_->stopped_ns();
+        emit(EventType::load_stopped, "");
+        after_exit_timer_.cancel();
+        if (!target_exited_ && !result_.stop_signal_ns) {
+            // No fault stopped the target: stop it the way its platform would, outside the verdict.
+            target_.send_signal(spec_.target.stop_signal);
+            emit(EventType::note, "end of load: sent " + signal_name(spec_.target.stop_signal) + " to stop the target");
+            arm_kill_after();
+        }
+        maybe_finish();
+    }
+
+    // ---- the end ----------------------------------------------------------------------------
+    void maybe_finish() {
+        if (!target_exited_ || (ready_ && !load_finished_) || finishing_) return;
+        finishing_ = true;
+        progress_timer_.cancel();
+        for (auto& t : fault_timers_) t->cancel();
+        signals_.cancel();
+        target_.kill_group();
+        finish_timer_.expires_after(kLogDrainGrace);
+        finish_timer_.async_wait([this](const error_code& ec) { if (!ec) io_.stop(); });
+        // io_.run() returns by itself once the log pipes reach EOF and the timer is cancelled.
+        target_.on_logs_closed([this] { finish_timer_.cancel(); });
+    }
+
+    void fail(std::string message) {
+        if (!error_) error_ = std::move(message);
+        if (!target_exited_) {
+            target_.kill_group();
+        } else {
+            maybe_finish();
+        }
+    }
+
+    void watch_signals() {
+        signals_.async_wait([this](const error_code& ec, int signo) {
+            if (ec) return;
+            if (aborting_) {
+                // A second interrupt: stop everything now.
+                target_.kill_group();
+                if (load_) load_->stop();
+                io_.stop();
+                return;
+            }
+            aborting_ = true;
+            abort_signal_ = signo;
+            result_.aborted = true;
+            emit(EventType::note, "draincheck interrupted by " + signal_name(signo) + ": stopping");
+            if (cancel_ready_) cancel_ready_();
+            if (load_) load_->stop();
+            if (!ready_) error_ = "interrupted by " + signal_name(signo) + " before the target was ready";
+            if (!target_exited_) {
+                target_.send_signal(spec_.target.stop_signal);
+                arm_kill_after();
+            }
+            watch_signals();
+        });
+    }
+
+    void tick_progress() {
+        progress_timer_.expires_after(kProgressInterval);
+        progress_timer_.async_wait([this](const error_code& ec) {
+            if (ec || !load_) return;
+            LiveStatus s;
+            s.elapsed_s = double(clock_.now_ns() - result_.load_started_ns) / 1e9;
+            s.load = load_->progress();
+            double dt = std::chrono::duration<double>(kProgressInterval).count();
+            s.requests_per_s = double(s.load.completed - last_completed_) / dt;
+            last_completed_ = s.load.completed;
+            s.phase = !result_.stop_signal_ns ? "before" : (!target_exited_ ? "draining" : "after");
+            observer_.on_progress(s);
+            tick_progress();
+        });
+    }
+
+    RunResult collect() {
+        result_.records = load_->take_records();
+        result_.requests_not_recorded = load_->records_lost();
+        result_.log_tail = target_.log_tail();
+        result_.log_lines_total = target_.log_lines_total();
+        if (result_.stop_signal_ns) {
+            auto first = std::find_if(result_.records.begin(), result_.records.end(), [&](const RequestRecord& r) {
+                return r.outcome == Outcome::refused && int64_t(r.started_us) * 1000 >= *result_.stop_signal_ns;
+            });
+            if (first != result_.records.end())
+                result_.events.push_back({EventType::first_refused, int64_t(first->ended_at_us()) * 1000,
+                                          "connection refused"});
+        }
+        std::stable_sort(result_.events.begin(), result_.events.end(),
+                         [](const RunEvent& a, const RunEvent& b) { return a.at_ns < b.at_ns; });
+        return std::move(result_);
+    }
+
+    const RunPlan& plan_;
+    const Scenario& spec_;
+    RunObserver& observer_;
+    RunClock clock_;
+    asio::io_context io_{1};
+    Supervisor target_;
+    std::unique_ptr<LoadGenerator> load_;
+    std::vector<std::unique_ptr<asio::steady_timer>> fault_timers_;
+    asio::steady_timer progress_timer_, after_exit_timer_, drain_probe_timer_, finish_timer_;
+    asio::signal_set signals_;
+    std::function<void()> cancel_ready_;
+    RunResult result_;
+    std::optional<std::string> error_;
+    bool ready_ = false, load_running_ = false, load_finished_ = false, target_exited_ = false;
+    bool finishing_ = false, aborting_ = false, first_probe_failure_logged_ = false;
+    int abort_signal_ = 0;
+    uint64_t last_completed_ = 0;
+};
+
+}  // namespace
+
+RunResult run_scenario(const RunPlan& plan, RunObserver& observer, int* aborted_by_signal) {
+    Run run(plan, observer);
+    return run.execute(aborted_by_signal);
+}
+
+}  // namespace draincheck

@@ -1,0 +1,89 @@
+#pragma once
+// The scenario as the user wrote it, after validation: plain data, no behaviour.
+// Every field here maps to one documented TOML key (README, "Scenario reference").
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace draincheck {
+
+using Nanos = std::chrono::nanoseconds;
+
+struct ReadyProbe {
+    enum class Kind { http, tcp };
+    Kind kind = Kind::tcp;
+    std::string http_path;                 // for Kind::http, e.g. "/healthz"
+    Nanos timeout = std::chrono::seconds(10);   // give up waiting for readiness after this
+    Nanos interval = std::chrono::milliseconds(50);
+};
+
+struct TargetSpec {
+    std::vector<std::string> command;       // argv; "{port}" substituted at plan time
+    std::string cwd;                         // empty = the scenario file's directory
+    std::map<std::string, std::string> env;  // added to the inherited environment; "{port}" substituted
+    std::string host = "127.0.0.1";          // where the target listens and load is sent
+    std::optional<uint16_t> port;            // nullopt = pick a free ephemeral loopback port
+    bool allow_remote = false;               // permit a non-loopback host
+    ReadyProbe ready;
+    int stop_signal = 15;                    // SIGTERM; used when the harness itself stops the target
+    Nanos kill_after = std::chrono::seconds(10);  // grace after a stop signal before SIGKILL to the group
+};
+
+struct RequestTemplate {
+    std::string method = "GET";
+    std::string path = "/";
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    double weight = 1.0;                     // relative share in [[load.mix]]
+};
+
+struct LoadSpec {
+    enum class Mode { rate, connections };
+    Mode mode = Mode::rate;
+    double rate = 200;                       // requests per second (Mode::rate)
+    unsigned connections = 16;               // concurrent keep-alive connections (Mode::connections)
+    unsigned max_connections = 1024;         // rate mode: cap on open connections; requests beyond it queue
+    Nanos duration = std::chrono::seconds(10);
+    RequestTemplate request;                 // method, path, headers, body from [load]
+    std::vector<RequestTemplate> mix;        // [[load.mix]]; if empty, `request` is the only template
+    bool keep_alive = true;
+    Nanos timeout = std::chrono::seconds(10);    // per request, from the moment it was started
+    unsigned threads = 0;                    // io threads; 0 = automatic
+    uint64_t max_requests = 0;               // hard cap on requests; 0 = automatic bound
+    Nanos after_exit = std::chrono::milliseconds(250);  // keep firing this long after the target exited
+    Nanos closed_idle_window = std::chrono::milliseconds(1);  // see README, outcome `closed_idle`
+    uint64_t seed = 1;                       // for the weighted mix choice
+};
+
+struct FaultSpec {
+    Nanos at{0};                             // from the moment load started
+    std::string action;                      // registry name, e.g. "signal"
+    int signal = 15;                         // for action = "signal"
+    // Where the fault was declared, for error messages raised after parsing.
+    int line = 0;
+    int column = 0;
+};
+
+struct ExpectSpec {
+    std::optional<uint64_t> dropped_inflight;    // max dropped (+truncated) requests
+    std::optional<int> exit_code;                // expected exit status (signal exits never match)
+    std::optional<Nanos> exit_within;            // from the stop signal to exit
+    std::optional<double> max_error_rate;        // fraction in [0,1] of non-ok requests before the fault
+    bool refused_after_close_clean = false;      // refused_after_close = "clean"
+    std::optional<bool> ready_fails_during_drain;
+};
+
+struct Scenario {
+    std::string name;                        // top-level `name`, default: file stem
+    std::string description;                 // top-level `description`
+    std::string source_path;                 // the file it was read from
+    TargetSpec target;
+    LoadSpec load;
+    std::vector<FaultSpec> faults;           // sorted by `at`
+    ExpectSpec expect;
+};
+
+}  // namespace draincheck

@@ -1,0 +1,81 @@
+#pragma once
+// Runs one target process and watches it: own process group, dies with the harness
+// (PR_SET_PDEATHSIG), stdout/stderr captured with timestamps into a bounded tail, exit detected
+// by an asynchronous wait on a pidfd (no polling), SIGKILL to the whole group after a grace.
+#include "common/run_clock.h"
+#include "verifier/run_events.h"
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+#include <sys/types.h>
+
+namespace draincheck {
+
+struct LaunchSpec {
+    std::vector<std::string> argv;             // argv[0] is looked up in PATH unless it has a '/'
+    std::string cwd;                           // empty = the harness's cwd
+    std::map<std::string, std::string> env;    // set on top of the inherited environment
+    size_t log_tail_lines = 200;               // lines kept per run (stdout and stderr together)
+    size_t log_line_max_bytes = 4096;          // longer lines are cut (and marked)
+};
+
+struct LaunchError : std::runtime_error {
+    enum class Kind { missing_binary, not_executable, spawn_failed };
+    LaunchError(Kind k, const std::string& what) : std::runtime_error(what), kind(k) {}
+    Kind kind;
+};
+
+struct LogLine {
+    int64_t at_ns = 0;          // since run start
+    bool is_stderr = false;
+    std::string text;           // without the newline
+};
+
+class Supervisor {
+public:
+    // All callbacks run on `io`'s thread. `clock` must outlive the supervisor.
+    Supervisor(boost::asio::io_context& io, const RunClock& clock, LaunchSpec spec);
+    ~Supervisor();  // kills the process group if it is still alive
+    Supervisor(const Supervisor&) = delete;
+    Supervisor& operator=(const Supervisor&) = delete;
+
+    // Spawns the process. Throws LaunchError. `on_exit` is called once, when the process has
+    // exited, with the exact exit time (ns since run start) and code or signal.
+    void start(std::function<void(const ExitInfo&)> on_exit);
+
+    pid_t pid() const;
+    bool running() const;
+
+    // Sends `signo` to the process (not the group), like `docker stop` / `kill PID`.
+    // Returns false if the process is already gone.
+    bool send_signal(int signo);
+
+    // Arms the grace timer: if the process has not exited `kill_after` from now, SIGKILL its whole
+    // process group and mark the exit as forced. Calls `on_forced(at_ns)` when it fires.
+    // A second call does not extend an armed timer.
+    void kill_after(std::chrono::nanoseconds grace, std::function<void(int64_t at_ns)> on_forced);
+
+    // SIGKILL to the whole process group now (also reaps stragglers after the main process exit).
+    void kill_group();
+
+    // Calls `handler` (on the io thread) once stdout and stderr have both reached EOF; at once if
+    // they already have.
+    void on_logs_closed(std::function<void()> handler);
+
+    // Output captured so far (bounded tail), in arrival order, and counters.
+    std::vector<LogLine> log_tail() const;
+    uint64_t log_lines_total() const;
+    uint64_t log_bytes_total() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace draincheck

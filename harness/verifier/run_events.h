@@ -1,0 +1,48 @@
+#pragma once
+// The timeline of a run: what the harness did and saw, in one time base (ns since run start).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace draincheck {
+
+enum class EventType {
+    spawned,          // target process started (detail: pid)
+    ready,            // ready probe passed
+    load_started,
+    signal_sent,      // a fault sent a signal (detail: signal name)
+    ready_probe_failed,// first ready probe failure after the stop signal (detail: why)
+    first_refused,    // first connection refused after the stop signal
+    listener_closed,  // the target's listening socket disappeared
+    exited,           // target exited (detail: "code N" / "signal NAME")
+    forced_kill,      // harness sent SIGKILL to the group after kill_after
+    load_stopped,
+    note,             // anything else worth showing on the timeline
+};
+
+std::string_view event_type_name(EventType t);
+
+struct RunEvent {
+    EventType type;
+    int64_t at_ns;          // since run start
+    std::string detail;
+};
+
+// How the target's process ended.
+struct ExitInfo {
+    bool exited = false;         // false: still running at end of run (harness stopped it)
+    int64_t at_ns = 0;
+    std::optional<int> code;     // normal exit status
+    std::optional<int> signal;   // terminating signal
+    bool forced = false;         // killed by the harness after kill_after
+};
+
+// A ready probe attempt made while the target was draining (signal → exit).
+struct DrainProbe {
+    int64_t at_ns = 0;
+    bool ready = false;          // 2xx (http) or connected (tcp)
+    std::string detail;          // "200", "503", "connection refused", "timeout"
+};
+
+}  // namespace draincheck

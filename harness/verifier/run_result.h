@@ -1,0 +1,34 @@
+#pragma once
+// Everything a run produced, handed to the verifier and the report writers.
+#include "load/request_record.h"
+#include "scenario/scenario.h"
+#include "supervisor/supervisor.h"
+#include "verifier/run_events.h"
+
+#include <string>
+#include <vector>
+
+namespace draincheck {
+
+struct RunResult {
+    Scenario scenario;
+    std::string host;
+    uint16_t port = 0;
+    std::vector<std::string> argv;           // the command as launched (placeholders substituted)
+    pid_t pid = 0;
+
+    int64_t load_started_ns = 0;
+    int64_t load_stopped_ns = 0;
+    std::vector<RequestRecord> records;      // sorted by started_us
+    std::vector<RunEvent> events;            // sorted by at_ns
+    ExitInfo exit;
+    std::optional<int64_t> stop_signal_ns;   // the first fault that asked the target to stop
+    std::optional<int> stop_signal;          // its signal number
+    std::vector<DrainProbe> drain_probes;    // ready probes between stop signal and exit
+    std::vector<LogLine> log_tail;
+    uint64_t log_lines_total = 0;
+    bool aborted = false;                    // the harness was interrupted (partial result)
+    uint64_t requests_not_recorded = 0;      // beyond max_requests or record capacity
+};
+
+}  // namespace draincheck

@@ -1,0 +1,26 @@
+#pragma once
+// The verdict: one entry per [expect] key, each with what was expected, what was observed,
+// and the requests that show it.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace draincheck {
+
+struct Assertion {
+    std::string name;                 // the [expect] key, e.g. "dropped_inflight"
+    std::string expected;             // human text, e.g. "0"
+    std::string observed;             // human text, e.g. "37 (31 dropped, 6 truncated)"
+    bool passed = false;
+    std::string reason;               // one line for a failure, e.g. "37 requests dropped in flight ..."
+    std::vector<size_t> evidence;     // indices into RunResult::records, at most 10
+};
+
+struct Verdict {
+    bool passed = true;               // every assertion held
+    std::vector<Assertion> assertions;
+    std::string summary;              // one sentence: "PASS: ..." / "FAIL: ..."
+    std::vector<std::string> warnings;// things that weaken the verdict (e.g. nothing in flight at the signal)
+};
+
+}  // namespace draincheck

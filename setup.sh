@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what draincheck needs (Debian bookworm), builds it into ./build, and runs the default
+# scenario against the bundled sample service.
+#   ./setup.sh             everything
+#   ./setup.sh --no-demo   install and build only (what CI uses)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+demo=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-demo) demo=0 ;;
+    *) echo "usage: ./setup.sh [--no-demo]" >&2; exit 2 ;;
+  esac
+done
+
+packages=(
+  g++ cmake ninja-build pkg-config
+  libboost1.81-all-dev        # Asio, Beast, Process v2 (Boost 1.74, the default, lacks Process v2)
+  libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev
+  nodejs                      # the Node sample targets
+  wrk                         # the throughput baseline in bench/
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build
+
+if ((demo)); then
+  echo
+  ./build/draincheck run scenarios/sigterm-graceful.toml --out out/
+fi

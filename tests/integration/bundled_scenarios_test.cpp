@@ -1,0 +1,66 @@
+// Every bundled scenario through the real CLI: good targets PASS, each broken one FAILs, and for the
+// right reason (the assertions that must fail do, and the ones that must hold do).
+#include "cli_harness.h"
+
+#include <gtest/gtest.h>
+
+using namespace draincheck::testing;
+
+namespace {
+
+struct Expectation {
+    std::string scenario;
+    int exit_code;
+    std::set<std::string> must_fail;
+    std::set<std::string> must_pass;
+};
+
+void PrintTo(const Expectation& e, std::ostream* os) { *os << e.scenario; }
+
+class BundledScenario : public ::testing::TestWithParam<Expectation> {};
+
+TEST_P(BundledScenario, GivesTheExpectedVerdict) {
+    const Expectation& e = GetParam();
+    TempDir dir;
+    auto scenario = localize_scenario(e.scenario, dir.path());
+    auto json = dir.path() / "report.json";
+    CliRun run = run_cli({"run", scenario.string(), "--json", json.string()}, json);
+    ASSERT_EQ(run.exit_code, e.exit_code) << run.output;
+    ASSERT_FALSE(run.report.is_null()) << run.output;
+    EXPECT_EQ(run.report["schema"], "draincheck/1");
+    auto failed = run.failed_assertions();
+    auto passed = run.passed_assertions();
+    for (const auto& name : e.must_fail) EXPECT_TRUE(failed.count(name)) << name << " should fail\n" << run.output;
+    for (const auto& name : e.must_pass) EXPECT_TRUE(passed.count(name)) << name << " should hold\n" << run.output;
+    if (e.exit_code == 0) EXPECT_TRUE(failed.empty()) << run.output;
+    // A failure must come with evidence: the requests or facts that show it.
+    for (const auto& a : run.report["assertions"])
+        if (!a["passed"].get<bool>()) EXPECT_FALSE(a["reason"].get<std::string>().empty()) << a.dump();
+    // The stop signal really caught requests in flight: otherwise the scenario would prove nothing.
+    EXPECT_EQ(run.report["verdict"]["warnings"].size(), 0u) << run.report["verdict"]["warnings"].dump();
+}
+
+const std::set<std::string> kAll = {"dropped_inflight", "exit_code", "exit_within", "max_error_rate",
+                                    "refused_after_close", "ready_fails_during_drain"};
+
+INSTANTIATE_TEST_SUITE_P(
+    Scenarios, BundledScenario,
+    ::testing::Values(
+        Expectation{"sigterm-graceful.toml", 0, {}, kAll},
+        Expectation{"sigterm-graceful-closed-loop.toml", 0, {}, {"dropped_inflight", "exit_code", "exit_within", "refused_after_close"}},
+        Expectation{"node-graceful.toml", 0, {}, {"dropped_inflight", "exit_code", "exit_within", "refused_after_close", "ready_fails_during_drain"}},
+        Expectation{"sigterm-exit-immediately.toml", 1, {"dropped_inflight"}, {"exit_code", "exit_within"}},
+        Expectation{"sigterm-no-handler.toml", 1, {"dropped_inflight", "exit_code"}, {}},
+        Expectation{"sigterm-ignore-term.toml", 1, {"exit_code", "exit_within", "ready_fails_during_drain"}, {}},
+        Expectation{"sigterm-slow-drain.toml", 1, {"exit_code", "exit_within"}, {"dropped_inflight"}},
+        Expectation{"sigterm-exit-nonzero.toml", 1, {"exit_code"}, {"dropped_inflight", "exit_within", "refused_after_close"}},
+        Expectation{"sigterm-close-listener-late.toml", 1, {"refused_after_close"}, {"exit_code", "exit_within"}},
+        Expectation{"node-course-literal.toml", 1, {"dropped_inflight"}, {"exit_code", "exit_within"}},
+        Expectation{"node-naive.toml", 1, {"dropped_inflight"}, {"exit_code", "exit_within"}}),
+    [](const ::testing::TestParamInfo<Expectation>& info) {
+        std::string name = info.param.scenario.substr(0, info.param.scenario.size() - 5);
+        for (char& c : name) if (c == '-') c = '_';
+        return name;
+    });
+
+}  // namespace

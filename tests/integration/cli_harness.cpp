@@ -1,0 +1,104 @@
+#include "cli_harness.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <sys/wait.h>
+
+namespace fs = std::filesystem;
+
+namespace draincheck::testing {
+namespace {
+
+std::string read_all(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string shell_quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+}
+
+std::set<std::string> assertions_where(const nlohmann::json& report, bool passed) {
+    std::set<std::string> out;
+    if (!report.contains("assertions")) return out;
+    for (const auto& a : report["assertions"])
+        if (a["passed"].get<bool>() == passed) out.insert(a["name"].get<std::string>());
+    return out;
+}
+
+}  // namespace
+
+std::set<std::string> CliRun::failed_assertions() const { return assertions_where(report, false); }
+std::set<std::string> CliRun::passed_assertions() const { return assertions_where(report, true); }
+
+TempDir::TempDir() {
+    std::random_device rd;
+    path_ = fs::temp_directory_path() / ("draincheck-test-" + std::to_string(rd()) + std::to_string(::getpid()));
+    fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::remove_all(path_, ec);
+}
+
+std::string sample_service() { return SAMPLE_SERVICE_EXE; }
+
+fs::path write_file(const fs::path& dir, const std::string& name, const std::string& text) {
+    fs::path p = dir / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+}
+
+fs::path localize_scenario(const std::string& bundled_name, const fs::path& dir) {
+    std::string text = read_all(fs::path(DRAINCHECK_SOURCE_DIR) / "scenarios" / bundled_name);
+    EXPECT_FALSE(text.empty()) << "no bundled scenario " << bundled_name;
+    replace_all(text, "\"../build/targets/sample_service\"", "\"" + sample_service() + "\"");
+    replace_all(text, "\"../targets/", "\"" + std::string(DRAINCHECK_SOURCE_DIR) + "/targets/");
+    return write_file(dir, bundled_name, text);
+}
+
+CliRun run_cli(const std::vector<std::string>& args, const fs::path& json) {
+    std::string cmd = shell_quote(DRAINCHECK_EXE);
+    for (const auto& a : args) cmd += " " + shell_quote(a);
+    TempDir out;
+    fs::path log = out.path() / "output.txt";
+    cmd += " >" + shell_quote(log.string()) + " 2>&1 </dev/null";
+    int status = std::system(cmd.c_str());
+    CliRun run;
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    run.output = read_all(log);
+    if (!json.empty() && fs::exists(json)) run.report = nlohmann::json::parse(read_all(json));
+    return run;
+}
+
+std::vector<int> processes_with_env(const std::string& marker) {
+    std::vector<int> found;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        std::string name = entry.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::string env = read_all(entry.path() / "environ");
+        std::string_view view(env);
+        for (size_t at = 0; at < view.size();) {
+            size_t end = view.find('\0', at);
+            if (view.substr(at, end - at) == marker) found.push_back(std::stoi(name));
+            if (end == std::string_view::npos) break;
+            at = end + 1;
+        }
+    }
+    return found;
+}
+
+}  // namespace draincheck::testing

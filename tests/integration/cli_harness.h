@@ -1,0 +1,45 @@
+#pragma once
+// Runs the real draincheck CLI on a scenario and hands back its exit code, output and JSON report.
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace draincheck::testing {
+
+struct CliRun {
+    int exit_code = -1;
+    std::string output;          // stdout and stderr together
+    nlohmann::json report;       // empty when no report was written
+    std::set<std::string> failed_assertions() const;
+    std::set<std::string> passed_assertions() const;
+};
+
+// A fresh directory for one test, removed when it goes out of scope.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    const std::filesystem::path& path() const { return path_; }
+private:
+    std::filesystem::path path_;
+};
+
+// Copies a bundled scenario into `dir`, pointing its target command at this build's sample service
+// and at the source tree's Node targets, so the test works from any build directory.
+std::filesystem::path localize_scenario(const std::string& bundled_name, const std::filesystem::path& dir);
+
+// Writes `toml` to dir/name and returns the path.
+std::filesystem::path write_file(const std::filesystem::path& dir, const std::string& name, const std::string& text);
+
+// Runs `draincheck <args...>`; when `json` is given, also parses that report file.
+CliRun run_cli(const std::vector<std::string>& args, const std::filesystem::path& json = {});
+
+// Processes whose environment has the entry `name=value` (e.g. a marker a test scenario sets).
+std::vector<int> processes_with_env(const std::string& entry);
+
+std::string sample_service();
+
+}  // namespace draincheck::testing
