@@ -1,0 +1,55 @@
+#pragma once
+// Reads a child's stdout or stderr pipe until EOF, splitting it into timestamped lines kept in a
+// bounded ring shared by both streams. Never blocks the child: it always keeps reading.
+#include "common/run_clock.h"
+#include "supervisor/supervisor.h"
+
+#include <boost/asio/readable_pipe.hpp>
+
+#include <array>
+#include <deque>
+#include <functional>
+
+namespace draincheck {
+
+class LogRing {
+public:
+    LogRing(size_t max_lines, size_t max_line_bytes) : max_lines_(max_lines), max_line_bytes_(max_line_bytes) {}
+    void add(int64_t at_ns, bool is_stderr, std::string text);
+    std::vector<LogLine> tail() const { return {lines_.begin(), lines_.end()}; }
+    uint64_t lines_total() const { return lines_total_; }
+    uint64_t bytes_total() const { return bytes_total_; }
+    size_t max_line_bytes() const { return max_line_bytes_; }
+    void count_bytes(size_t n) { bytes_total_ += n; }
+
+private:
+    std::deque<LogLine> lines_;
+    size_t max_lines_, max_line_bytes_;
+    uint64_t lines_total_ = 0, bytes_total_ = 0;
+};
+
+class PipeReader {
+public:
+    PipeReader(boost::asio::io_context& io, const RunClock& clock, LogRing& ring, bool is_stderr)
+        : pipe_(io), clock_(clock), ring_(ring), is_stderr_(is_stderr) {}
+
+    boost::asio::readable_pipe& pipe() { return pipe_; }
+    // Starts reading; `on_eof` is called once when the pipe is closed on the other end.
+    void start(std::function<void()> on_eof);
+    void close();
+
+private:
+    void read();
+    void flush_partial();
+
+    boost::asio::readable_pipe pipe_;
+    const RunClock& clock_;
+    LogRing& ring_;
+    bool is_stderr_;
+    std::array<char, 8192> buffer_;
+    std::string partial_;
+    bool cut_ = false;    // the current line was already cut at max_line_bytes
+    std::function<void()> on_eof_;
+};
+
+}  // namespace draincheck

@@ -1,0 +1,186 @@
+#include "supervisor/supervisor.h"
+
+#include "supervisor/log_capture.h"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/process/v2.hpp>
+
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+
+namespace draincheck {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Runs in the child between fork and exec: its own process group (so the whole tree can be
+// killed at once), death with the harness, and a clean signal state (the harness ignores SIGPIPE
+// and may block signals; exec keeps both, and the target must not inherit them).
+struct ChildSetup {
+    pid_t parent;
+    template <typename Launcher>
+    boost::system::error_code on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*&) {
+        ::setpgid(0, 0);
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) ::_exit(127);
+        for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        return {};
+    }
+};
+
+fs::path resolve_program(const std::string& program, const std::string& cwd) {
+    if (program.find('/') == std::string::npos) {
+        auto found = bp::environment::find_executable(program);
+        if (found.empty())
+            throw LaunchError(LaunchError::Kind::missing_binary, "target command not found: '" + program + "' (not in PATH)");
+        return fs::path(found.string());
+    }
+    fs::path p(program);
+    if (p.is_relative() && !cwd.empty()) p = fs::path(cwd) / p;
+    if (!fs::exists(p)) throw LaunchError(LaunchError::Kind::missing_binary, "target command not found: " + p.string());
+    if (fs::is_directory(p) || ::access(p.c_str(), X_OK) != 0)
+        throw LaunchError(LaunchError::Kind::not_executable, "target command is not executable: " + p.string());
+    return p;
+}
+
+}  // namespace
+
+struct Supervisor::Impl {
+    Impl(asio::io_context& io, const RunClock& clock, LaunchSpec spec)
+        : io(io), clock(clock), spec(std::move(spec)), ring(this->spec.log_tail_lines, this->spec.log_line_max_bytes),
+          out(io, clock, ring, false), err(io, clock, ring, true), grace(io) {}
+
+    void on_pipe_eof() {
+        if (++pipes_closed == 2 && logs_closed_handler) std::exchange(logs_closed_handler, nullptr)();
+    }
+
+    void kill_group() {
+        if (pid > 0) ::kill(-pid, SIGKILL);
+    }
+
+    asio::io_context& io;
+    const RunClock& clock;
+    LaunchSpec spec;
+    LogRing ring;
+    PipeReader out, err;
+    asio::steady_timer grace;
+    std::unique_ptr<bp::process> process;
+    pid_t pid = 0;
+    bool running = false;
+    bool forced = false;
+    bool grace_armed = false;
+    int pipes_closed = 0;
+    std::function<void()> logs_closed_handler;
+};
+
+Supervisor::Supervisor(asio::io_context& io, const RunClock& clock, LaunchSpec spec)
+    : impl_(std::make_unique<Impl>(io, clock, std::move(spec))) {}
+
+Supervisor::~Supervisor() {
+    if (!impl_->process) return;
+    impl_->kill_group();
+    if (impl_->running) {
+        int status;
+        ::waitpid(impl_->pid, &status, 0);   // SIGKILL was sent: this returns promptly
+        impl_->running = false;
+    }
+    impl_->process->detach();
+}
+
+void Supervisor::start(std::function<void(const ExitInfo&)> on_exit) {
+    Impl& s = *impl_;
+    if (s.spec.argv.empty()) throw LaunchError(LaunchError::Kind::spawn_failed, "empty target command");
+    if (!s.spec.cwd.empty() && !fs::is_directory(s.spec.cwd))
+        throw LaunchError(LaunchError::Kind::spawn_failed, "target cwd is not a directory: " + s.spec.cwd);
+    fs::path program = resolve_program(s.spec.argv.front(), s.spec.cwd);
+    std::vector<std::string> args(s.spec.argv.begin() + 1, s.spec.argv.end());
+
+    // The inherited environment, the scenario's additions, and the marker every child carries.
+    std::map<std::string, std::string> env;
+    for (char** e = environ; *e; ++e) {
+        std::string kv(*e);
+        auto eq = kv.find('=');
+        if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    for (const auto& [k, v] : s.spec.env) env[k] = v;
+    env["DRAINCHECK_RUN"] = std::to_string(::getpid());
+    std::vector<std::string> env_list;
+    for (const auto& [k, v] : env) env_list.push_back(k + "=" + v);
+
+    auto cwd = s.spec.cwd.empty() ? fs::current_path().string() : s.spec.cwd;
+    try {
+        s.process = std::make_unique<bp::process>(
+            s.io.get_executor(), bp::filesystem::path(program.string()), args,
+            bp::process_stdio{nullptr, s.out.pipe(), s.err.pipe()}, bp::process_start_dir{cwd},
+            bp::process_environment{env_list}, ChildSetup{::getpid()});
+    } catch (const boost::system::system_error& e) {
+        throw LaunchError(LaunchError::Kind::spawn_failed, "cannot start " + program.string() + ": " + e.code().message());
+    }
+    s.pid = s.process->id();
+    s.running = true;
+    s.out.start([this] { impl_->on_pipe_eof(); });
+    s.err.start([this] { impl_->on_pipe_eof(); });
+
+    s.process->async_wait([this, on_exit = std::move(on_exit)](boost::system::error_code wait_ec, int) {
+        Impl& s = *impl_;
+        ExitInfo info;
+        info.exited = true;
+        info.at_ns = s.clock.now_ns();
+        int status = s.process->native_exit_code();
+        if (WIFSIGNALED(status)) info.signal = WTERMSIG(status);
+        else info.code = WEXITSTATUS(status);
+        info.forced = s.forced;
+        s.running = false;
+        s.grace.cancel();
+        s.kill_group();   // children the target left behind go with it
+        on_exit(info);
+    });
+}
+
+pid_t Supervisor::pid() const { return impl_->pid; }
+bool Supervisor::running() const { return impl_->running; }
+
+bool Supervisor::send_signal(int signo) {
+    if (!impl_->running) return false;
+    return ::kill(impl_->pid, signo) == 0;
+}
+
+void Supervisor::kill_after(std::chrono::nanoseconds grace, std::function<void(int64_t)> on_forced) {
+    Impl& s = *impl_;
+    if (s.grace_armed || !s.running) return;
+    s.grace_armed = true;
+    s.grace.expires_after(grace);
+    s.grace.async_wait([this, on_forced = std::move(on_forced)](const boost::system::error_code& ec) {
+        Impl& s = *impl_;
+        if (ec || !s.running) return;
+        s.forced = true;
+        s.kill_group();
+        on_forced(s.clock.now_ns());
+    });
+}
+
+void Supervisor::kill_group() { impl_->kill_group(); }
+
+void Supervisor::on_logs_closed(std::function<void()> handler) {
+    if (impl_->pipes_closed == 2) return handler();
+    impl_->logs_closed_handler = std::move(handler);
+}
+
+std::vector<LogLine> Supervisor::log_tail() const { return impl_->ring.tail(); }
+uint64_t Supervisor::log_lines_total() const { return impl_->ring.lines_total(); }
+uint64_t Supervisor::log_bytes_total() const { return impl_->ring.bytes_total(); }
+
+}  // namespace draincheck

@@ -1,0 +1,22 @@
+#include "verifier/run_events.h"
+
+namespace draincheck {
+
+std::string_view event_type_name(EventType t) {
+    switch (t) {
+    case EventType::spawned: return "spawned";
+    case EventType::ready: return "ready";
+    case EventType::load_started: return "load_started";
+    case EventType::signal_sent: return "signal_sent";
+    case EventType::ready_probe_failed: return "ready_probe_failed";
+    case EventType::first_refused: return "first_refused";
+    case EventType::listener_closed: return "listener_closed";
+    case EventType::exited: return "exited";
+    case EventType::forced_kill: return "forced_kill";
+    case EventType::load_stopped: return "load_stopped";
+    case EventType::note: return "note";
+    }
+    return "?";
+}
+
+}  // namespace draincheck

@@ -1,0 +1,275 @@
+#include "verifier/verifier.h"
+
+#include "common/duration.h"
+#include "common/signals.h"
+#include "load/outcome.h"
+#include "verifier/phase.h"
+
+#include <fmt/format.h>
+
+#include <functional>
+
+namespace draincheck {
+namespace {
+
+constexpr size_t kMaxEvidence = 10;
+// A refusal on loopback is immediate; a SYN left in a full or unserved backlog is retried after 1 s.
+constexpr uint32_t kPromptRefusalUs = 1'000'000;
+
+bool is_idempotent(const std::string& method) {
+    return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS" ||
+           method == "TRACE";
+}
+
+std::string secs(int64_t ns) { return fmt::format("{:.2f}s", double(ns) / 1e9); }
+
+class Checker {
+public:
+    explicit Checker(const RunResult& run)
+        : run_(run), bounds_{run.stop_signal_ns, run.exit.exited ? std::optional(run.exit.at_ns) : std::nullopt},
+          signal_(run.stop_signal ? signal_name(*run.stop_signal) : "the stop signal") {}
+
+    Verdict verdict() {
+        const ExpectSpec& e = run_.scenario.expect;
+        Verdict v;
+        if (e.dropped_inflight) v.assertions.push_back(dropped_inflight(*e.dropped_inflight));
+        if (e.exit_code) v.assertions.push_back(exit_code(*e.exit_code));
+        if (e.exit_within) v.assertions.push_back(exit_within(*e.exit_within));
+        if (e.max_error_rate) v.assertions.push_back(max_error_rate(*e.max_error_rate));
+        if (e.refused_after_close_clean) v.assertions.push_back(refused_after_close(v.warnings));
+        if (e.ready_fails_during_drain) v.assertions.push_back(ready_fails_during_drain(*e.ready_fails_during_drain));
+        add_warnings(v);
+        std::string failures;
+        for (const Assertion& a : v.assertions) {
+            if (a.passed) continue;
+            v.passed = false;
+            failures += (failures.empty() ? "" : "; ") + a.reason;
+        }
+        v.summary = v.passed ? "PASS: " + pass_facts() : "FAIL: " + failures;
+        return v;
+    }
+
+private:
+    const std::string& method_of(const RequestRecord& r) const {
+        const LoadSpec& l = run_.scenario.load;
+        return l.mix.empty() ? l.request.method : l.mix[std::min<size_t>(r.template_index, l.mix.size() - 1)].method;
+    }
+
+    bool counts_as_drop(const RequestRecord& r) const {
+        return is_inflight_drop(r.outcome) || (r.outcome == Outcome::closed_idle && !is_idempotent(method_of(r)));
+    }
+
+    // Indices of the first records matching `pred`, at most kMaxEvidence; and the total count.
+    size_t collect(const std::function<bool(const RequestRecord&)>& pred, std::vector<size_t>& evidence) const {
+        size_t n = 0;
+        for (size_t i = 0; i < run_.records.size(); ++i) {
+            if (!pred(run_.records[i])) continue;
+            if (evidence.size() < kMaxEvidence) evidence.push_back(i);
+            ++n;
+        }
+        return n;
+    }
+
+    std::string when(int64_t ns) const {
+        if (run_.stop_signal_ns) {
+            int64_t d = ns - *run_.stop_signal_ns;
+            return d >= 0 ? secs(d) + " after " + signal_ : secs(-d) + " before " + signal_;
+        }
+        return "at +" + secs(ns - run_.load_started_ns);
+    }
+
+    std::string exit_description() const {
+        const ExitInfo& x = run_.exit;
+        if (!x.exited) return "still running at end of run";
+        if (x.forced) return "killed by SIGKILL after kill_after (forced)";
+        if (x.signal) return "killed by signal " + signal_name(*x.signal);
+        return std::to_string(x.code.value_or(-1));
+    }
+
+    Assertion dropped_inflight(uint64_t max) const {
+        Assertion a{"dropped_inflight", max == 0 ? "0" : fmt::format("≤ {}", max)};
+        uint64_t dropped = 0, truncated = 0, idle_counted = 0, idle_forgiven = 0;
+        for (const RequestRecord& r : run_.records) {
+            if (r.outcome == Outcome::dropped) ++dropped;
+            if (r.outcome == Outcome::truncated) ++truncated;
+            if (r.outcome == Outcome::closed_idle) ++(is_idempotent(method_of(r)) ? idle_forgiven : idle_counted);
+        }
+        size_t total = collect([&](const RequestRecord& r) { return counts_as_drop(r); }, a.evidence);
+        a.observed = fmt::format("{} ({} dropped, {} truncated{})", total, dropped, truncated,
+                                 idle_counted ? fmt::format(", {} closed_idle on non-idempotent requests", idle_counted) : "");
+        if (idle_forgiven) a.observed += fmt::format("; {} closed_idle on idempotent requests not counted", idle_forgiven);
+        a.passed = total <= max;
+        if (!a.passed)
+            a.reason = fmt::format("{} request{} dropped in flight, first {}", total, total == 1 ? "" : "s",
+                                   when(int64_t(run_.records[a.evidence.front()].ended_at_us()) * 1000));
+        return a;
+    }
+
+    Assertion exit_code(int expected) const {
+        Assertion a{"exit_code", std::to_string(expected)};
+        const ExitInfo& x = run_.exit;
+        a.observed = exit_description();
+        a.passed = x.exited && x.code && *x.code == expected;
+        if (a.passed) return a;
+        if (!x.exited) a.reason = fmt::format("the target did not exit, expected exit code {}", expected);
+        else if (x.forced) a.reason = fmt::format("forced kill after the grace period, expected exit code {}", expected);
+        else if (x.signal)
+            a.reason = fmt::format("killed by signal {} (no handler for it?), expected exit code {}",
+                                   signal_name(*x.signal), expected);
+        else a.reason = fmt::format("exited with code {}, expected {}", *x.code, expected);
+        return a;
+    }
+
+    Assertion exit_within(Nanos limit) const {
+        Assertion a{"exit_within", format_duration(limit)};
+        const ExitInfo& x = run_.exit;
+        if (!run_.stop_signal_ns) {
+            a.observed = "no stop signal was sent";
+            a.reason = "no stop signal was sent, so the exit time cannot be measured";
+            return a;
+        }
+        int64_t t = x.at_ns - *run_.stop_signal_ns;
+        if (!x.exited) a.observed = "did not exit";
+        else if (x.forced) a.observed = fmt::format("forced kill {} after {}", secs(t), signal_);
+        else a.observed = fmt::format("{} after {}", secs(t), signal_);
+        a.passed = x.exited && !x.forced && t <= limit.count();
+        if (a.passed) return a;
+        if (!x.exited) a.reason = fmt::format("did not exit after {}", signal_);
+        else if (x.forced) a.reason = fmt::format("still running {} after {}: SIGKILLed", secs(t), signal_);
+        else a.reason = fmt::format("exited {} after {}, limit {}", secs(t), signal_, format_duration(limit));
+        return a;
+    }
+
+    // The service's health before the fault: requests that ended before the stop signal.
+    Assertion max_error_rate(double max) const {
+        Assertion a{"max_error_rate", fmt::format("≤ {:g}%", max * 100)};
+        auto before = [&](const RequestRecord& r) {
+            return !run_.stop_signal_ns || int64_t(r.ended_at_us()) * 1000 < *run_.stop_signal_ns;
+        };
+        uint64_t total = 0;
+        for (const RequestRecord& r : run_.records) total += before(r) ? 1 : 0;
+        size_t errors = collect([&](const RequestRecord& r) { return before(r) && r.outcome != Outcome::ok; }, a.evidence);
+        double rate = total ? double(errors) / double(total) : 0;
+        a.observed = fmt::format("{:.2f}% ({} of {})", rate * 100, errors, total);
+        a.passed = total > 0 && rate <= max;
+        if (total == 0) a.reason = "no request completed before the stop signal";
+        else if (!a.passed)
+            a.reason = fmt::format("{:.2f}% of requests failed before {} ({} of {}), limit {:g}%", rate * 100, signal_,
+                                   errors, total, max * 100);
+        return a;
+    }
+
+    // New connections after the stop signal must be served or refused promptly, never left hanging.
+    Assertion refused_after_close(std::vector<std::string>& warnings) const {
+        Assertion a{"refused_after_close", "clean"};
+        uint64_t fresh = 0, served = 0, refused = 0;
+        std::array<uint64_t, kOutcomeCount> bad{};
+        auto fresh_after_signal = [&](const RequestRecord& r) {
+            return bounds_.phase_of(r) != Phase::before && !r.has(kReusedConnection) && r.connection_id != 0;
+        };
+        auto clean = [&](const RequestRecord& r) {
+            return r.outcome == Outcome::ok || r.outcome == Outcome::http_error ||
+                   (r.outcome == Outcome::refused && r.end_us < kPromptRefusalUs);
+        };
+        for (const RequestRecord& r : run_.records) {
+            if (!fresh_after_signal(r)) continue;
+            ++fresh;
+            if (r.outcome == Outcome::refused && clean(r)) ++refused;
+            else if (clean(r)) ++served;
+            else ++bad[size_t(r.outcome)];
+        }
+        size_t violations = collect([&](const RequestRecord& r) { return fresh_after_signal(r) && !clean(r); }, a.evidence);
+        a.passed = violations == 0;
+        if (fresh == 0) {
+            a.observed = "no new connection was attempted after the stop signal";
+            warnings.push_back("refused_after_close: no new connection was attempted after the stop signal, "
+                               "so the check had nothing to look at");
+            return a;
+        }
+        if (a.passed) {
+            a.observed = fmt::format("{} new connections after {}: {} served, {} refused promptly", fresh, signal_,
+                                     served, refused);
+            return a;
+        }
+        std::string kinds;
+        for (int o = 0; o < kOutcomeCount; ++o)
+            if (bad[size_t(o)])
+                kinds += fmt::format("{}{} {}", kinds.empty() ? "" : ", ", bad[size_t(o)], outcome_name(Outcome(o)));
+        a.observed = fmt::format("{} of {} new connections hung or were reset after {} ({})", violations, fresh,
+                                 signal_, kinds);
+        a.reason = fmt::format("{} new connections after {} were neither served nor refused ({})", violations,
+                               signal_, kinds);
+        return a;
+    }
+
+    Assertion ready_fails_during_drain(bool expected) const {
+        Assertion a{"ready_fails_during_drain", expected ? "true" : "false"};
+        const DrainProbe* first_failure = nullptr;
+        size_t ready = 0;
+        for (const DrainProbe& p : run_.drain_probes) {
+            if (!p.ready && !first_failure) first_failure = &p;
+            ready += p.ready ? 1 : 0;
+        }
+        int64_t signal_at = run_.stop_signal_ns.value_or(0);
+        if (first_failure)
+            a.observed = fmt::format("not ready {} after {} ({})", secs(first_failure->at_ns - signal_at), signal_,
+                                     first_failure->detail);
+        else if (ready)
+            a.observed = fmt::format("ready in all {} probes during the drain", ready);
+        else
+            a.observed = "no probe completed before the target exited";
+        a.passed = expected ? (first_failure != nullptr || ready == 0) : first_failure == nullptr;
+        if (!a.passed)
+            a.reason = expected ? fmt::format("the ready probe kept answering ready during the drain ({} probes): a "
+                                              "load balancer would keep routing to it", ready)
+                                : "the ready probe failed during the drain: " + a.observed;
+        return a;
+    }
+
+    void add_warnings(Verdict& v) const {
+        if (run_.stop_signal_ns) {
+            int64_t s = *run_.stop_signal_ns;
+            size_t in_flight = 0;
+            for (const RequestRecord& r : run_.records) {
+                uint64_t end = r.ended_at_us();
+                if (int64_t(r.started_us) * 1000 < s && (end == RequestRecord::kNever || int64_t(end) * 1000 > s)) ++in_flight;
+            }
+            if (in_flight == 0)
+                v.warnings.push_back("no request was in flight at the stop signal: add slow requests ([[load.mix]]) "
+                                     "for the drain to be tested");
+        }
+        if (run_.requests_not_recorded)
+            v.warnings.push_back(fmt::format("{} requests were not recorded (record capacity reached)",
+                                             run_.requests_not_recorded));
+        if (run_.aborted) v.warnings.push_back("the run was aborted: partial result");
+        if (v.assertions.empty()) v.warnings.push_back("no [expect] keys: nothing was checked");
+    }
+
+    std::string pass_facts() const {
+        size_t drops = 0, in_flight = 0;
+        for (const RequestRecord& r : run_.records) {
+            drops += counts_as_drop(r) ? 1 : 0;
+            if (run_.stop_signal_ns && int64_t(r.started_us) * 1000 < *run_.stop_signal_ns &&
+                int64_t(r.ended_at_us()) * 1000 > *run_.stop_signal_ns)
+                ++in_flight;
+        }
+        std::string s = fmt::format("{} of {} requests dropped", drops, run_.records.size());
+        if (run_.stop_signal_ns) s += fmt::format(" ({} in flight at {})", in_flight, signal_);
+        const ExitInfo& x = run_.exit;
+        if (x.exited && x.code) {
+            s += fmt::format("; exited {}", *x.code);
+            if (run_.stop_signal_ns) s += " " + secs(x.at_ns - *run_.stop_signal_ns) + " after " + signal_;
+        }
+        return s;
+    }
+
+    const RunResult& run_;
+    PhaseBounds bounds_;
+    std::string signal_;
+};
+
+}  // namespace
+
+Verdict verify(const RunResult& run) { return Checker(run).verdict(); }
+
+}  // namespace draincheck

@@ -1,0 +1,145 @@
+#include "reports/json_report.h"
+
+#include "common/signals.h"
+#include "load/outcome.h"
+#include "verifier/phase.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+namespace draincheck {
+
+using nlohmann::json;
+
+namespace {
+
+double seconds(int64_t ns) { return double(ns) / 1e9; }
+json offset_ms(uint32_t us) { return us == RequestRecord::kNever ? json(nullptr) : json(double(us) / 1000.0); }
+
+json outcome_counts(const std::array<uint64_t, kOutcomeCount>& counts) {
+    json j = json::object();
+    for (int o = 0; o < kOutcomeCount; ++o) j[std::string(outcome_name(Outcome(o)))] = counts[size_t(o)];
+    return j;
+}
+
+json latency(const LatencySummary& l) {
+    return {{"count", l.count}, {"p50", l.p50_us}, {"p90", l.p90_us}, {"p99", l.p99_us}, {"max", l.max_us}};
+}
+
+json request(const RunResult& run, const PhaseBounds& bounds, size_t index) {
+    const RequestRecord& r = run.records[index];
+    const LoadSpec& load = run.scenario.load;
+    const RequestTemplate& t = load.mix.empty() ? load.request : load.mix[std::min<size_t>(r.template_index, load.mix.size() - 1)];
+    return {
+        {"index", index},
+        {"phase", phase_name(bounds.phase_of(r))},
+        {"outcome", outcome_name(r.outcome)},
+        {"method", t.method},
+        {"path", t.path},
+        {"intended_s", double(r.intended_us) / 1e6},
+        {"started_s", double(r.started_us) / 1e6},
+        {"connected_ms", offset_ms(r.connected_us)},
+        {"written_ms", offset_ms(r.written_us)},
+        {"first_byte_ms", offset_ms(r.first_byte_us)},
+        {"ended_ms", offset_ms(r.end_us)},
+        {"latency_ms", double(latency_us(r)) / 1000.0},
+        {"status", r.status},
+        {"response_bytes", r.response_bytes},
+        {"connection_id", r.connection_id},
+        {"reused_connection", r.has(kReusedConnection)},
+        {"peer_reset", r.has(kPeerReset)},
+        {"peer_eof", r.has(kPeerEof)},
+    };
+}
+
+}  // namespace
+
+json make_json_report(const RunResult& run, const Verdict& verdict, const RunStats& stats, const std::string& version) {
+    PhaseBounds bounds{run.stop_signal_ns, run.exit.exited ? std::optional(run.exit.at_ns) : std::nullopt};
+    json j;
+    j["schema"] = kJsonSchema;
+    j["draincheck_version"] = version;
+    j["scenario"] = {{"name", run.scenario.name}, {"description", run.scenario.description}, {"file", run.scenario.source_path}};
+    j["target"] = {{"command", run.argv}, {"host", run.host}, {"port", run.port}, {"pid", run.pid}};
+    j["verdict"] = {{"passed", verdict.passed}, {"summary", verdict.summary}, {"warnings", verdict.warnings}};
+
+    json assertions = json::array();
+    for (const Assertion& a : verdict.assertions) {
+        json evidence = json::array();
+        for (size_t i : a.evidence) evidence.push_back(request(run, bounds, i));
+        assertions.push_back({{"name", a.name}, {"expected", a.expected}, {"observed", a.observed}, {"passed", a.passed},
+                              {"reason", a.reason}, {"evidence", evidence}});
+    }
+    j["assertions"] = assertions;
+
+    std::array<uint64_t, kOutcomeCount> totals{};
+    json by_phase;
+    for (int p = 0; p < kPhaseCount; ++p) {
+        by_phase[std::string(phase_name(Phase(p)))] = outcome_counts(stats.counts[size_t(p)]);
+        for (int o = 0; o < kOutcomeCount; ++o) totals[size_t(o)] += stats.counts[size_t(p)][size_t(o)];
+    }
+    j["counts"] = {{"total", stats.total}, {"by_phase", by_phase}, {"by_outcome", outcome_counts(totals)}};
+    j["latency_us"] = {{"all", latency(stats.latency_all)}};
+    for (int p = 0; p < kPhaseCount; ++p) j["latency_us"][std::string(phase_name(Phase(p)))] = latency(stats.latency[size_t(p)]);
+
+    const ExitInfo& x = run.exit;
+    j["exit"] = {
+        {"exited", x.exited},
+        {"at_s", x.exited ? json(seconds(x.at_ns)) : json(nullptr)},
+        {"code", x.code ? json(*x.code) : json(nullptr)},
+        {"signal", x.signal ? json(signal_name(*x.signal)) : json(nullptr)},
+        {"forced", x.forced},
+        {"after_stop_signal_s", x.exited && run.stop_signal_ns ? json(seconds(x.at_ns - *run.stop_signal_ns)) : json(nullptr)},
+    };
+    j["stop_signal"] = run.stop_signal_ns ? json{{"name", signal_name(*run.stop_signal)}, {"at_s", seconds(*run.stop_signal_ns)}}
+                                          : json(nullptr);
+    j["load"] = {{"started_s", seconds(run.load_started_ns)}, {"stopped_s", seconds(run.load_stopped_ns)}};
+
+    json events = json::array();
+    for (const RunEvent& e : run.events)
+        events.push_back({{"type", event_type_name(e.type)}, {"at_s", seconds(e.at_ns)}, {"detail", e.detail}});
+    j["events"] = events;
+    json probes = json::array();
+    for (const DrainProbe& p : run.drain_probes)
+        probes.push_back({{"at_s", seconds(p.at_ns)}, {"ready", p.ready}, {"detail", p.detail}});
+    j["drain_probes"] = probes;
+
+    json seconds_json = json::array();
+    for (const SecondBucket& b : stats.per_second) {
+        json s = outcome_counts(b.by_outcome);
+        s["second"] = b.second;
+        s["p50_us"] = b.p50_us;
+        s["p99_us"] = b.p99_us;
+        seconds_json.push_back(s);
+    }
+    j["per_second"] = seconds_json;
+
+    json tail = json::array();
+    for (const LogLine& l : run.log_tail)
+        tail.push_back({{"at_s", seconds(l.at_ns)}, {"stream", l.is_stderr ? "stderr" : "stdout"}, {"text", l.text}});
+    j["log"] = {{"lines_total", run.log_lines_total}, {"tail", tail}};
+    j["aborted"] = run.aborted;
+    j["requests_not_recorded"] = run.requests_not_recorded;
+    return j;
+}
+
+void write_json_report(const std::string& path, const json& report) {
+    std::string text = report.dump(2, ' ', false, json::error_handler_t::replace);
+    std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+        out << text << '\n';
+        if (!out.flush()) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        int e = errno;
+        std::remove(tmp.c_str());
+        throw std::runtime_error("cannot write " + path + ": " + std::strerror(e));
+    }
+}
+
+}  // namespace draincheck

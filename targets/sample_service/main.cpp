@@ -1,0 +1,137 @@
+// sample_service: an HTTP service with one shutdown behaviour per --mode, good and deliberately
+// broken, for draincheck's scenarios and tests. See targets/README.md.
+#include "http_server.h"
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace asio = boost::asio;
+
+namespace {
+
+struct Options {
+    std::string host = "127.0.0.1";
+    int port = 0;
+    std::string mode = "graceful";
+    long force_exit_ms = 10000;
+    long drain_ms = 15000;
+    long ready_delay_ms = 0;
+};
+
+const char* kModes[] = {"graceful", "exit-immediately", "no-handler", "ignore-term",
+                        "slow-drain", "exit-nonzero", "close-listener-late"};
+
+void log(const std::string& line) {
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+}
+
+[[noreturn]] void usage(const std::string& problem) {
+    std::fprintf(stderr, "sample_service: %s\nusage: sample_service --port N [--host ADDR] [--mode MODE] "
+                         "[--force-exit-ms N] [--drain-ms N] [--ready-delay-ms N]\nmodes:", problem.c_str());
+    for (const char* m : kModes) std::fprintf(stderr, " %s", m);
+    std::fprintf(stderr, "\n");
+    std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (i + 1 >= argc) usage("missing value for " + arg);
+        std::string value = argv[++i];
+        if (arg == "--port") o.port = std::atoi(value.c_str());
+        else if (arg == "--host") o.host = value;
+        else if (arg == "--mode") o.mode = value;
+        else if (arg == "--force-exit-ms") o.force_exit_ms = std::atol(value.c_str());
+        else if (arg == "--drain-ms") o.drain_ms = std::atol(value.c_str());
+        else if (arg == "--ready-delay-ms") o.ready_delay_ms = std::atol(value.c_str());
+        else usage("unknown option " + arg);
+    }
+    if (o.port <= 0 || o.port > 65535) usage("--port is required");
+    bool known = false;
+    for (const char* m : kModes) known = known || o.mode == m;
+    if (!known) usage("unknown mode " + o.mode);
+    return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options opt = parse(argc, argv);
+    asio::io_context io(1);
+    std::unique_ptr<sample::HttpServer> server;
+    try {
+        server = std::make_unique<sample::HttpServer>(
+            io, asio::ip::tcp::endpoint(asio::ip::make_address(opt.host), uint16_t(opt.port)),
+            std::chrono::milliseconds(opt.ready_delay_ms));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "sample_service: cannot listen on %s:%d: %s\n", opt.host.c_str(), opt.port, e.what());
+        return 1;
+    }
+    server->start();
+    log("listening on " + opt.host + ":" + std::to_string(opt.port) + " mode=" + opt.mode);
+
+    int exit_code = 0;
+    asio::steady_timer force_exit(io), cleanup(io);
+    asio::signal_set signals(io);
+    if (opt.mode != "no-handler") {
+        signals.add(SIGTERM);
+        signals.add(SIGINT);
+    }
+
+    // What each mode does once its drain is over.
+    auto finish = [&] {
+        if (opt.mode == "exit-nonzero") {
+            log("closing resources failed: exit 1");
+            exit_code = 1;
+            return io.stop();
+        }
+        if (opt.mode == "slow-drain") {
+            log("drained; cleanup takes " + std::to_string(opt.drain_ms) + "ms");
+            cleanup.expires_after(std::chrono::milliseconds(opt.drain_ms));
+            cleanup.async_wait([&](boost::system::error_code) { log("closed resources; exit 0"); io.stop(); });
+            return;
+        }
+        log("drained; closed resources; exit 0");
+        io.stop();
+    };
+
+    std::function<void()> wait_signal = [&] {
+        signals.async_wait([&](boost::system::error_code ec, int signo) {
+            if (ec) return;
+            const char* name = signo == SIGTERM ? "SIGTERM" : "SIGINT";
+            if (opt.mode == "exit-immediately") {
+                log(std::string(name) + " received: exit 0 now");
+                std::_Exit(0);
+            }
+            if (opt.mode == "ignore-term") {
+                log(std::string(name) + " received: ignoring it");
+                return wait_signal();
+            }
+            if (server->draining()) return wait_signal();
+            log(std::string(name) + " received: draining " + std::to_string(server->busy_sessions()) + " requests");
+            force_exit.expires_after(std::chrono::milliseconds(opt.force_exit_ms));
+            force_exit.async_wait([&](boost::system::error_code ec) {
+                if (ec) return;
+                log("drain took too long: forced exit 1");
+                std::_Exit(1);
+            });
+            server->drain(opt.mode != "close-listener-late", [&] {
+                force_exit.cancel();
+                finish();
+            });
+            wait_signal();
+        });
+    };
+    if (opt.mode != "no-handler") wait_signal();
+    io.run();
+    std::fflush(stdout);
+    std::_Exit(exit_code);   // sockets still queued in the listener's backlog are reset by the exit
+}
