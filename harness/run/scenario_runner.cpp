@@ -113,7 +113,10 @@ private:
         if (!result_.stop_signal_ns) {
             result_.stop_signal_ns = clock_.now_ns();
             result_.stop_signal = signo;
-            probe_drain();
+            // A load balancer checks every few seconds; give the target one probe interval to react
+            // before the first check, so a probe racing the signal is not taken as evidence.
+            drain_probe_timer_.expires_after(spec_.target.ready.interval);
+            drain_probe_timer_.async_wait([this](const error_code& ec) { if (!ec) probe_drain(); });
         }
         arm_kill_after();
     }

@@ -65,8 +65,12 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
 // check that every key present was one the table knows (with a suggestion for misspellings).
 class Table {
 public:
-    Table(const std::string& file, const toml::table& t, std::string prefix)
-        : file_(file), table_(t), prefix_(std::move(prefix)) {}
+    // `keys`: every key this table may hold. Unknown keys are reported first, so a misspelled
+    // required key gets a "did you mean" rather than "missing".
+    Table(const std::string& file, const toml::table& t, std::string prefix, std::initializer_list<const char*> keys)
+        : file_(file), table_(t), prefix_(std::move(prefix)), known_(keys.begin(), keys.end()) {
+        reject_unknown_keys();
+    }
 
     [[noreturn]] void fail(const toml::node& at, const std::string& key, const std::string& message) const {
         const auto& src = at.source().begin;
@@ -78,10 +82,7 @@ public:
     }
     std::string dotted(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
 
-    const toml::node* get(const std::string& key) {
-        known_.insert(key);
-        return table_.get(key);
-    }
+    const toml::node* get(const std::string& key) const { return table_.get(key); }
 
     std::optional<std::string> string(const std::string& key) {
         const toml::node* n = get(key);
@@ -168,7 +169,7 @@ public:
         return out;
     }
 
-    // Every key must be one this table asked for.
+private:
     void reject_unknown_keys() const {
         for (const auto& [k, v] : table_) {
             std::string key(k.str());
@@ -187,6 +188,7 @@ public:
         }
     }
 
+public:
     void require(const std::string& key, const char* what) const {
         if (!table_.get(key)) fail_here(dotted(key) + ": missing required " + what);
     }
@@ -259,7 +261,7 @@ void read_target(Table& t, const fs::path& scenario_dir, TargetSpec& target) {
     }
     if (auto v = t.integer("port", 1, 65535)) target.port = uint16_t(*v);
     if (const toml::table* ready = t.table("ready")) {
-        Table r(t.file(), *ready, t.dotted("ready"));
+        Table r(t.file(), *ready, t.dotted("ready"), {"http", "tcp", "timeout", "interval"});
         auto http = r.string("http");
         auto tcp = r.boolean("tcp");
         if (http && tcp) r.fail(*r.get("tcp"), "tcp", "give either `http = \"/path\"` or `tcp = true`, not both");
@@ -273,11 +275,9 @@ void read_target(Table& t, const fs::path& scenario_dir, TargetSpec& target) {
         }
         if (auto v = r.duration("timeout", false)) target.ready.timeout = *v;
         if (auto v = r.duration("interval", false)) target.ready.interval = *v;
-        r.reject_unknown_keys();
     }
     if (auto v = t.signal("stop_signal")) target.stop_signal = *v;
     if (auto v = t.duration("kill_after", false)) target.kill_after = *v;
-    t.reject_unknown_keys();
 }
 
 void read_load(Table& t, LoadSpec& load) {
@@ -305,15 +305,14 @@ void read_load(Table& t, LoadSpec& load) {
         for (size_t i = 0; i < mix->size(); ++i) {
             const toml::node& entry = *mix->get(i);
             if (!entry.is_table()) t.fail(entry, "mix", "expected [[load.mix]] tables");
-            Table m(t.file(), *entry.as_table(), "load.mix[" + std::to_string(i) + "]");
+            Table m(t.file(), *entry.as_table(), "load.mix[" + std::to_string(i) + "]",
+                    {"method", "path", "headers", "body", "weight"});
             RequestTemplate r = load.request;
             read_request(m, r);
             if (auto w = m.number("weight", 0, true, 1e9)) r.weight = *w;
-            m.reject_unknown_keys();
             load.mix.push_back(std::move(r));
         }
     }
-    t.reject_unknown_keys();
 }
 
 void read_faults(const std::string& file, const toml::array& faults, const LoadSpec& load, std::vector<FaultSpec>& out) {
@@ -325,7 +324,7 @@ void read_faults(const std::string& file, const toml::array& faults, const LoadS
             const auto& src = entry.source().begin;
             throw ScenarioError(file, int(src.line), int(src.column), name + ": expected a [[faults]] table");
         }
-        Table f(file, *entry.as_table(), name);
+        Table f(file, *entry.as_table(), name, {"at", "action", "signal"});
         FaultSpec spec;
         spec.line = int(entry.source().begin.line);
         spec.column = int(entry.source().begin.column);
@@ -341,7 +340,6 @@ void read_faults(const std::string& file, const toml::array& faults, const LoadS
             f.require("signal", "`signal` (e.g. \"TERM\")");
             spec.signal = *f.signal("signal");
         }
-        f.reject_unknown_keys();
         out.push_back(spec);
     }
     std::stable_sort(out.begin(), out.end(), [](const FaultSpec& a, const FaultSpec& b) { return a.at < b.at; });
@@ -358,7 +356,6 @@ void read_expect(Table& t, const Scenario& s, ExpectSpec& e) {
         e.refused_after_close_clean = *v == "clean";
     }
     e.ready_fails_during_drain = t.boolean("ready_fails_during_drain");
-    t.reject_unknown_keys();
 
     bool has_stop = std::any_of(s.faults.begin(), s.faults.end(), [&](const FaultSpec& f) {
         return f.action == "signal" && (f.signal == 15 || f.signal == 2 || f.signal == 3 || f.signal == 9 ||
@@ -378,23 +375,27 @@ Scenario parse_table(const toml::table& root, const std::string& file) {
     s.source_path = file;
     fs::path path(file);
     fs::path dir = fs::absolute(path).parent_path();
-    Table top(file, root, "");
+    Table top(file, root, "", {"name", "description", "target", "load", "faults", "expect"});
     s.name = top.string("name").value_or(path.stem().string());
     s.description = top.string("description").value_or("");
     top.require("target", "table [target]");
     top.require("load", "table [load]");
     const toml::table* target = top.table("target");
     const toml::table* load = top.table("load");
-    Table t(file, *target, "target");
+    Table t(file, *target, "target",
+            {"command", "cwd", "env", "host", "port", "allow_remote", "ready", "stop_signal", "kill_after"});
     read_target(t, dir, s.target);
-    Table l(file, *load, "load");
+    Table l(file, *load, "load",
+            {"mode", "rate", "connections", "max_connections", "duration", "method", "path", "headers", "body",
+             "keep_alive", "timeout", "threads", "max_requests", "after_exit", "closed_idle_window", "seed", "mix"});
     read_load(l, s.load);
     if (const toml::array* faults = top.array("faults")) read_faults(file, *faults, s.load, s.faults);
     if (const toml::table* expect = top.table("expect")) {
-        Table e(file, *expect, "expect");
+        Table e(file, *expect, "expect",
+                {"dropped_inflight", "exit_code", "exit_within", "max_error_rate", "refused_after_close",
+                 "ready_fails_during_drain"});
         read_expect(e, s, s.expect);
     }
-    top.reject_unknown_keys();
     return s;
 }
 
