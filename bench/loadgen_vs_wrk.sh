@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# draincheck's load generator vs wrk, same target, same connections and duration, one run.
-# Prints req/s of both and their ratio (goal >= 0.8), the size of a request record, and draincheck's
-# peak RSS for the run. Target: nginx `return 200` if nginx is installed, else the sample service.
+# draincheck's load generator vs wrk, one after the other in one run, against the same kind of
+# target with the same connections, duration and thread count. Prints both req/s and their ratio
+# (goal >= 0.8), the size of a request record, and draincheck's peak RSS for the run.
+# Target: nginx `return 200` if nginx is installed, else the bundled sample service.
 #   bench/loadgen_vs_wrk.sh [build-dir] [connections] [seconds]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -9,57 +10,61 @@ build=$(cd "${1:-$here/../build}" && pwd)
 conns=${2:-32}
 secs=${3:-5}
 work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 3; }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# The target's command line for a port, as a TOML array and as a shell command.
 if command -v nginx >/dev/null; then
-  target="nginx return 200"
-  mkdir -p "$work/nginx"
-  cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
+  target="nginx (return 200)"
+  cat > "$work/nginx.conf.in" <<CONF
+worker_processes 1; daemon off; pid $work/nginx-@PORT@.pid; error_log stderr;
 events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx;
-  server { listen 127.0.0.1:$port; keepalive_requests 1000000; location / { return 200 "ok\n"; } }
-}
+http { access_log off; client_body_temp_path $work;
+  server { listen 127.0.0.1:@PORT@; keepalive_requests 10000000; location / { return 200 "ok\n"; } } }
 CONF
-  nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
+  start_cmd='sed "s/@PORT@/$0/g" '"$work"'/nginx.conf.in > '"$work"'/nginx-$0.conf && exec nginx -c '"$work"'/nginx-$0.conf -p '"$work"
 else
   target="sample_service"
-  "$build/targets/sample_service" --port "$port" --mode graceful >/dev/null & pids+=($!)
+  start_cmd="exec $build/targets/sample_service --mode graceful --port \$0"
 fi
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
 
+# wrk against its own instance.
+port=$(free_port)
+sh -c "$start_cmd" "$port" >/dev/null 2>&1 &
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
+wrk_rps=$(wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:$port/" | awk '/Requests\/sec/ {print $2}')
+kill %1; wait %1 2>/dev/null || true
+
+# draincheck launches its own instance, same load shape.
 cat > "$work/bench.toml" <<TOML
 [target]
-command = ["sleep", "3600"]
-port = $port
+command = ["/bin/sh", "-c", $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$start_cmd"), "{port}"]
 ready = { tcp = true }
+kill_after = "2s"
 [load]
 mode = "connections"
 connections = $conns
 duration = "${secs}s"
 threads = 1
 TOML
-echo "target: $target on 127.0.0.1:$port, $conns connections, ${secs}s each, 1 thread each"
-
-wrk_rps=$(wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:$port/" | awk '/Requests\/sec/ {print $2}')
-/usr/bin/time -v -o "$work/time.txt" "$build/draincheck" run "$work/bench.toml" --json "$work/report.json" -q >/dev/null || true
-dc_rps=$(python3 -c "
+"$build/draincheck" run "$work/bench.toml" --json "$work/report.json" -q >/dev/null &
+dc=$!
+peak_kb=0
+while kill -0 $dc 2>/dev/null; do
+  rss=$(awk '/VmHWM/ {print $2}' /proc/$dc/status 2>/dev/null || echo 0)
+  [ "${rss:-0}" -gt "$peak_kb" ] && peak_kb=$rss
+  sleep 0.2
+done
+wait $dc || true
+read -r dc_rps total <<<"$(python3 -c "
 import json; r=json.load(open('$work/report.json'))
-ok=r['counts']['by_outcome']['ok']; print(ok/${secs})")
-rss_kb=$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$work/time.txt")
-total=$(python3 -c "import json; print(json.load(open('$work/report.json'))['counts']['total'])")
+print(r['counts']['by_outcome']['ok'] / ${secs}, r['counts']['total'])")"
 
-printf 'wrk         %12.0f req/s\n' "$wrk_rps"
-printf 'draincheck  %12.0f req/s\n' "$dc_rps"
+echo "target: $target, $conns keep-alive connections, ${secs}s, 1 load thread each"
+printf 'wrk         %10.0f req/s\n' "$wrk_rps"
+printf 'draincheck  %10.0f req/s\n' "$dc_rps"
 printf 'draincheck/wrk req/s ratio: %.2f (goal >= 0.8)\n' "$(python3 -c "print($dc_rps/$wrk_rps)")"
-printf 'request record: 40 bytes; %s records in this run; peak RSS %.1f MB\n' "$total" "$(python3 -c "print($rss_kb/1024)")"
+printf 'request record: 40 bytes; %s records; draincheck peak RSS %.1f MB (%.0f bytes per record all included)\n' \
+  "$total" "$(python3 -c "print($peak_kb/1024)")" "$(python3 -c "print($peak_kb*1024/max(1,$total))")"
