@@ -21,6 +21,20 @@ std::string join_argv(const std::vector<std::string>& argv) {
     return out;
 }
 
+constexpr size_t kEvidenceShown = 3;
+
+// One line a person can check: which request, when, on which connection, and how it ended.
+std::string describe_request(const RunResult& run, const PhaseBounds& bounds, size_t index) {
+    const RequestRecord& r = run.records[index];
+    const LoadSpec& load = run.scenario.load;
+    const RequestTemplate& t = load.mix.empty() ? load.request : load.mix[std::min<size_t>(r.template_index, load.mix.size() - 1)];
+    std::string how = r.has(kPeerReset) ? "reset (RST)" : r.has(kPeerEof) ? "closed (FIN)" : r.has(kLocalTimeout) ? "timed out" : "ended";
+    return fmt::format("#{} {} {} started {} ({}), connection {} ({}), {} bytes, {} at {} -> {}", index, t.method, t.path,
+                       seconds(int64_t(r.started_us) * 1000), phase_name(bounds.phase_of(r)), r.connection_id,
+                       r.has(kReusedConnection) ? "reused" : "new", r.response_bytes, how,
+                       seconds(int64_t(r.ended_at_us()) * 1000), outcome_name(r.outcome));
+}
+
 }  // namespace
 
 void Console::begin(const RunPlan& plan) {
@@ -75,9 +89,15 @@ void Console::summary(const RunResult& run, const Verdict& verdict, const RunSta
         return;
     }
     fmt::print(out_, "\n");
-    for (const Assertion& a : verdict.assertions)
+    PhaseBounds bounds{run.stop_signal_ns, run.exit.exited ? std::optional(run.exit.at_ns) : std::nullopt};
+    for (const Assertion& a : verdict.assertions) {
         fmt::print(out_, "  {} {:<26} expected {:<12} observed {}\n", a.passed ? "ok  " : "FAIL", a.name, a.expected,
                    a.observed);
+        for (size_t i = 0; i < a.evidence.size() && i < kEvidenceShown; ++i)
+            fmt::print(out_, "         {}\n", describe_request(run, bounds, a.evidence[i]));
+        if (a.evidence.size() > kEvidenceShown)
+            fmt::print(out_, "         … {} more in the report\n", a.evidence.size() - kEvidenceShown);
+    }
     for (const std::string& w : verdict.warnings) fmt::print(out_, "  warning: {}\n", w);
 
     fmt::print(out_, "\n  {:<14}{:>10}{:>10}{:>10}\n", "outcome", "before", "draining", "after");

@@ -21,7 +21,8 @@ bool is_idempotent(const std::string& method) {
            method == "TRACE";
 }
 
-std::string secs(int64_t ns) { return fmt::format("{:.2f}s", double(ns) / 1e9); }
+// "850us", "12.3ms", "1.25s": readable at every scale, from a keep-alive race to a slow drain.
+std::string secs(int64_t ns) { return format_duration(Nanos(ns)); }
 
 class Checker {
 public:

@@ -53,7 +53,7 @@ TEST(Verifier, NoDropsPasses) {
     Verdict v = verify(run);
     EXPECT_TRUE(v.passed);
     EXPECT_TRUE(only(v).passed);
-    EXPECT_EQ(v.summary, "PASS: 0 of 3 requests dropped (1 in flight at TERM); exited 0 0.50s after TERM");
+    EXPECT_EQ(v.summary, "PASS: 0 of 3 requests dropped (1 in flight at TERM); exited 0 500ms after TERM");
     EXPECT_TRUE(v.warnings.empty());
 }
 
@@ -67,7 +67,7 @@ TEST(Verifier, DropsAndTruncationsFailWithEvidence) {
     EXPECT_FALSE(a.passed);
     EXPECT_EQ(a.observed, "2 (1 dropped, 1 truncated)");
     EXPECT_EQ(a.evidence, (std::vector<size_t>{1, 2}));
-    EXPECT_EQ(a.reason, "2 requests dropped in flight, first 0.50s after TERM");
+    EXPECT_EQ(a.reason, "2 requests dropped in flight, first 500ms after TERM");
     EXPECT_EQ(v.summary, "FAIL: " + a.reason);
 }
 
@@ -124,13 +124,13 @@ TEST(Verifier, ExitWithin) {
     RunResult run = run_with({rec(1000, 5, Outcome::ok)});
     run.scenario.expect.exit_within = 500ms;
     EXPECT_TRUE(verify(run).passed);
-    EXPECT_EQ(only(verify(run)).observed, "0.50s after TERM");
+    EXPECT_EQ(only(verify(run)).observed, "500ms after TERM");
     run.scenario.expect.exit_within = 499ms;
-    EXPECT_EQ(only(verify(run)).reason, "exited 0.50s after TERM, limit 499ms");
+    EXPECT_EQ(only(verify(run)).reason, "exited 500ms after TERM, limit 499ms");
     run.scenario.expect.exit_within = 10s;
     run.exit.forced = true;   // killed at the grace, however quick
     EXPECT_FALSE(verify(run).passed);
-    EXPECT_EQ(only(verify(run)).observed, "forced kill 0.50s after TERM");
+    EXPECT_EQ(only(verify(run)).observed, "forced kill 500ms after TERM");
 }
 
 TEST(Verifier, ErrorRateBeforeTheFaultIgnoresWhatTheDrainDid) {
@@ -181,7 +181,7 @@ TEST(Verifier, ReadyMustFailDuringTheDrain) {
     run.drain_probes = {{2'050'000'000, true, "200"}, {2'100'000'000, false, "connection refused"}};
     Verdict v = verify(run);
     EXPECT_TRUE(v.passed);
-    EXPECT_EQ(only(v).observed, "not ready 0.10s after TERM (connection refused)");
+    EXPECT_EQ(only(v).observed, "not ready 100ms after TERM (connection refused)");
     run.drain_probes = {{2'050'000'000, true, "200"}, {2'100'000'000, true, "200"}};
     EXPECT_FALSE(verify(run).passed);
     EXPECT_EQ(only(verify(run)).observed, "ready in all 2 probes during the drain");
