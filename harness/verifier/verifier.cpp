@@ -100,9 +100,13 @@ private:
                                  idle_counted ? fmt::format(", {} closed_idle on non-idempotent requests", idle_counted) : "");
         if (idle_forgiven) a.observed += fmt::format("; {} closed_idle on idempotent requests not counted", idle_forgiven);
         a.passed = total <= max;
-        if (!a.passed)
+        if (!a.passed) {
+            uint64_t first_end = RequestRecord::kNever;
+            for (const RequestRecord& r : run_.records)
+                if (counts_as_drop(r)) first_end = std::min(first_end, r.ended_at_us());
             a.reason = fmt::format("{} request{} dropped in flight, first {}", total, total == 1 ? "" : "s",
-                                   when(int64_t(run_.records[a.evidence.front()].ended_at_us()) * 1000));
+                                   when(int64_t(first_end) * 1000));
+        }
         return a;
     }
 
