@@ -16,6 +16,13 @@ constexpr size_t kMaxEvidence = 10;
 // A refusal on loopback is immediate; a SYN left in a full or unserved backlog is retried after 1 s.
 constexpr uint32_t kPromptRefusalUs = 1'000'000;
 
+Assertion named(std::string name, std::string expected) {
+    Assertion a;
+    a.name = std::move(name);
+    a.expected = std::move(expected);
+    return a;
+}
+
 bool is_idempotent(const std::string& method) {
     return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS" ||
            method == "TRACE";
@@ -47,6 +54,11 @@ public:
             failures += (failures.empty() ? "" : "; ") + a.reason;
         }
         v.summary = v.passed ? "PASS: " + pass_facts() : "FAIL: " + failures;
+        if (run_.aborted) {
+            // An interrupted run proves nothing either way.
+            v.passed = false;
+            v.summary = "ABORTED (partial result): " + (failures.empty() ? pass_facts() : failures);
+        }
         return v;
     }
 
@@ -88,7 +100,7 @@ private:
     }
 
     Assertion dropped_inflight(uint64_t max) const {
-        Assertion a{"dropped_inflight", max == 0 ? "0" : fmt::format("≤ {}", max)};
+        Assertion a = named("dropped_inflight", max == 0 ? "0" : fmt::format("≤ {}", max));
         uint64_t dropped = 0, truncated = 0, idle_counted = 0, idle_forgiven = 0;
         for (const RequestRecord& r : run_.records) {
             if (r.outcome == Outcome::dropped) ++dropped;
@@ -111,7 +123,7 @@ private:
     }
 
     Assertion exit_code(int expected) const {
-        Assertion a{"exit_code", std::to_string(expected)};
+        Assertion a = named("exit_code", std::to_string(expected));
         const ExitInfo& x = run_.exit;
         a.observed = exit_description();
         a.passed = x.exited && x.code && *x.code == expected;
@@ -126,7 +138,7 @@ private:
     }
 
     Assertion exit_within(Nanos limit) const {
-        Assertion a{"exit_within", format_duration(limit)};
+        Assertion a = named("exit_within", format_duration(limit));
         const ExitInfo& x = run_.exit;
         if (!run_.stop_signal_ns) {
             a.observed = "no stop signal was sent";
@@ -147,7 +159,7 @@ private:
 
     // The service's health before the fault: requests that ended before the stop signal.
     Assertion max_error_rate(double max) const {
-        Assertion a{"max_error_rate", fmt::format("≤ {:g}%", max * 100)};
+        Assertion a = named("max_error_rate", fmt::format("≤ {:g}%", max * 100));
         auto before = [&](const RequestRecord& r) {
             return !run_.stop_signal_ns || int64_t(r.ended_at_us()) * 1000 < *run_.stop_signal_ns;
         };
@@ -166,7 +178,7 @@ private:
 
     // New connections after the stop signal must be served or refused promptly, never left hanging.
     Assertion refused_after_close(std::vector<std::string>& warnings) const {
-        Assertion a{"refused_after_close", "clean"};
+        Assertion a = named("refused_after_close", "clean");
         uint64_t fresh = 0, served = 0, refused = 0;
         std::array<uint64_t, kOutcomeCount> bad{};
         auto fresh_after_signal = [&](const RequestRecord& r) {
@@ -208,7 +220,7 @@ private:
     }
 
     Assertion ready_fails_during_drain(bool expected) const {
-        Assertion a{"ready_fails_during_drain", expected ? "true" : "false"};
+        Assertion a = named("ready_fails_during_drain", expected ? "true" : "false");
         const DrainProbe* first_failure = nullptr;
         size_t ready = 0;
         for (const DrainProbe& p : run_.drain_probes) {

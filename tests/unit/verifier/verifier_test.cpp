@@ -244,3 +244,13 @@ TEST(RunStats, LatencyCountsFromTheIntendedSendTime) {
     r.intended_us = 900'000;   // the client was 100 ms late: that is latency the user saw
     EXPECT_EQ(latency_us(r), 110'000u);
 }
+
+TEST(Verifier, AnAbortedRunNeverPasses) {
+    RunResult run = run_with({rec(1000, 5, Outcome::ok)});
+    run.scenario.expect.exit_code = 0;
+    run.aborted = true;
+    Verdict v = verify(run);
+    EXPECT_FALSE(v.passed);
+    EXPECT_EQ(v.summary.rfind("ABORTED (partial result): ", 0), 0u) << v.summary;
+    EXPECT_NE(std::find(v.warnings.begin(), v.warnings.end(), "the run was aborted: partial result"), v.warnings.end());
+}

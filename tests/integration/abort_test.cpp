@@ -1,0 +1,80 @@
+// Ctrl-C or SIGTERM to draincheck: the target is stopped with its stop signal and grace, a partial
+// report marked aborted is written, the exit code says which signal, and no process is left.
+#include "cli_harness.h"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fcntl.h>
+#include <cstdio>
+#include <fstream>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace draincheck::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Starts draincheck with stdout and stderr into a pipe; returns its pid and the pipe's read end.
+std::pair<pid_t, FILE*> spawn_draincheck(const std::vector<std::string>& args) {
+    std::vector<std::string> argv_storage = {DRAINCHECK_EXE};
+    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int fds[2];
+    EXPECT_EQ(pipe(fds), 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    pid_t pid;
+    EXPECT_EQ(posix_spawn(&pid, DRAINCHECK_EXE, &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    return {pid, fdopen(fds[0], "r")};
+}
+
+// Reads draincheck's output until a line contains `needle` (events are printed as they happen).
+bool read_until(FILE* out, const std::string& needle) {
+    char line[4096];
+    while (fgets(line, sizeof line, out))
+        if (std::string(line).find(needle) != std::string::npos) return true;
+    return false;
+}
+
+void interrupt_run(int signo, int expected_exit) {
+    TempDir dir;
+    std::string mark = "DRAINCHECK_ABORT_MARK=" + dir.path().filename().string();
+    auto scenario = write_file(dir.path(), "long.toml",
+        "[target]\ncommand = [\"" + sample_service() + "\", \"--port\", \"{port}\", \"--mode\", \"ignore-term\"]\n"
+        "ready = { http = \"/healthz\" }\nkill_after = \"300ms\"\n"
+        "env = { DRAINCHECK_ABORT_MARK = \"" + dir.path().filename().string() + "\" }\n"
+        "[load]\nrate = 100\nduration = \"60s\"\n[[load.mix]]\npath = \"/work?ms=5000\"\n"
+        "[expect]\ndropped_inflight = 0\n");
+    auto json = dir.path() / "report.json";
+    auto [pid, out] = spawn_draincheck({"run", scenario.string(), "--json", json.string()});
+    ASSERT_TRUE(read_until(out, "load_started"));
+    ASSERT_FALSE(processes_with_env(mark).empty());   // the target is running
+    kill(pid, signo);
+    read_until(out, "\x01");   // to the end of its output
+    fclose(out);
+    int status;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), expected_exit);
+    std::ifstream in(json);
+    auto report = nlohmann::json::parse(in);
+    EXPECT_TRUE(report["aborted"].get<bool>());
+    EXPECT_FALSE(report["verdict"]["passed"].get<bool>());
+    EXPECT_TRUE(report["exit"]["forced"].get<bool>());   // it ignored TERM: killed after its grace
+    EXPECT_TRUE(processes_with_env(mark).empty());
+}
+
+TEST(Abort, CtrlCStopsTheTargetWritesAPartialReportAndExits130) { interrupt_run(SIGINT, 130); }
+TEST(Abort, SigtermExits143) { interrupt_run(SIGTERM, 143); }
+
+}  // namespace
