@@ -31,8 +31,7 @@ json latency(const LatencySummary& l) {
 
 json request(const RunResult& run, const PhaseBounds& bounds, size_t index) {
     const RequestRecord& r = run.records[index];
-    const LoadSpec& load = run.scenario.load;
-    const RequestTemplate& t = load.mix.empty() ? load.request : load.mix[std::min<size_t>(r.template_index, load.mix.size() - 1)];
+    const RequestTemplate& t = run.scenario.load.template_at(r.template_index);
     return {
         {"index", index},
         {"phase", phase_name(bounds.phase_of(r))},
@@ -58,7 +57,7 @@ json request(const RunResult& run, const PhaseBounds& bounds, size_t index) {
 }  // namespace
 
 json make_json_report(const RunResult& run, const Verdict& verdict, const RunStats& stats, const std::string& version) {
-    PhaseBounds bounds{run.stop_signal_ns, run.exit.exited ? std::optional(run.exit.at_ns) : std::nullopt};
+    PhaseBounds bounds = phase_bounds(run);
     json j;
     j["schema"] = kJsonSchema;
     j["draincheck_version"] = version;

@@ -26,8 +26,7 @@ constexpr size_t kEvidenceShown = 3;
 // One line a person can check: which request, when, on which connection, and how it ended.
 std::string describe_request(const RunResult& run, const PhaseBounds& bounds, size_t index) {
     const RequestRecord& r = run.records[index];
-    const LoadSpec& load = run.scenario.load;
-    const RequestTemplate& t = load.mix.empty() ? load.request : load.mix[std::min<size_t>(r.template_index, load.mix.size() - 1)];
+    const RequestTemplate& t = run.scenario.load.template_at(r.template_index);
     std::string how = r.has(kPeerReset) ? "reset (RST)" : r.has(kPeerEof) ? "closed (FIN)" : r.has(kLocalTimeout) ? "timed out" : "ended";
     return fmt::format("#{} {} {} started {} ({}), connection {} ({}), {} bytes, {} at {} -> {}", index, t.method, t.path,
                        seconds(int64_t(r.started_us) * 1000), phase_name(bounds.phase_of(r)), r.connection_id,
@@ -89,7 +88,7 @@ void Console::summary(const RunResult& run, const Verdict& verdict, const RunSta
         return;
     }
     fmt::print(out_, "\n");
-    PhaseBounds bounds{run.stop_signal_ns, run.exit.exited ? std::optional(run.exit.at_ns) : std::nullopt};
+    PhaseBounds bounds = phase_bounds(run);
     for (const Assertion& a : verdict.assertions) {
         fmt::print(out_, "  {} {:<26} expected {:<12} observed {}\n", a.passed ? "ok  " : "FAIL", a.name, a.expected,
                    a.observed);

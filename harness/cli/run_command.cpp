@@ -69,7 +69,7 @@ ScenarioOutcome run_one(const std::string& path, const RunOptions& opt, bool man
         return {exit_code::environment, e.what()};
     }
     Verdict verdict = verify(result);
-    PhaseBounds bounds{result.stop_signal_ns, result.exit.exited ? std::optional(result.exit.at_ns) : std::nullopt};
+    PhaseBounds bounds = phase_bounds(result);
     RunStats stats = compute_stats(result.records, bounds, result.load_started_ns);
     console.summary(result, verdict, stats);
 

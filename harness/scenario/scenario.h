@@ -56,6 +56,11 @@ struct LoadSpec {
     Nanos after_exit = std::chrono::milliseconds(250);  // keep firing this long after the target exited
     Nanos closed_idle_window = std::chrono::milliseconds(1);  // see README, outcome `closed_idle`
     uint64_t seed = 1;                       // for the weighted mix choice
+
+    // The request a record's template_index refers to.
+    const RequestTemplate& template_at(size_t index) const {
+        return mix.empty() ? request : mix[index < mix.size() ? index : mix.size() - 1];
+    }
 };
 
 struct FaultSpec {

@@ -3,6 +3,7 @@
 #include "load/request_record.h"
 #include "scenario/scenario.h"
 #include "supervisor/supervisor.h"
+#include "verifier/phase.h"
 #include "verifier/run_events.h"
 
 #include <string>
@@ -30,5 +31,10 @@ struct RunResult {
     bool aborted = false;                    // the harness was interrupted (partial result)
     uint64_t requests_not_recorded = 0;      // beyond max_requests or record capacity
 };
+
+// The instants that split this run into phases.
+inline PhaseBounds phase_bounds(const RunResult& run) {
+    return {run.stop_signal_ns, run.exit.exited ? std::optional(run.exit.at_ns) : std::nullopt};
+}
 
 }  // namespace draincheck

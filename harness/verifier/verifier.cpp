@@ -34,7 +34,7 @@ std::string secs(int64_t ns) { return format_duration(Nanos(ns)); }
 class Checker {
 public:
     explicit Checker(const RunResult& run)
-        : run_(run), bounds_{run.stop_signal_ns, run.exit.exited ? std::optional(run.exit.at_ns) : std::nullopt},
+        : run_(run), bounds_(phase_bounds(run)),
           signal_(run.stop_signal ? signal_name(*run.stop_signal) : "the stop signal") {}
 
     Verdict verdict() {
@@ -64,8 +64,7 @@ public:
 
 private:
     const std::string& method_of(const RequestRecord& r) const {
-        const LoadSpec& l = run_.scenario.load;
-        return l.mix.empty() ? l.request.method : l.mix[std::min<size_t>(r.template_index, l.mix.size() - 1)].method;
+        return run_.scenario.load.template_at(r.template_index).method;
     }
 
     bool counts_as_drop(const RequestRecord& r) const {

@@ -32,10 +32,15 @@ TEST_P(BundledScenario, GivesTheExpectedVerdict) {
     auto passed = run.passed_assertions();
     for (const auto& name : e.must_fail) EXPECT_TRUE(failed.count(name)) << name << " should fail\n" << run.output;
     for (const auto& name : e.must_pass) EXPECT_TRUE(passed.count(name)) << name << " should hold\n" << run.output;
-    if (e.exit_code == 0) EXPECT_TRUE(failed.empty()) << run.output;
+    if (e.exit_code == 0) {
+        EXPECT_TRUE(failed.empty()) << run.output;
+    }
     // A failure must come with evidence: the requests or facts that show it.
-    for (const auto& a : run.report["assertions"])
-        if (!a["passed"].get<bool>()) EXPECT_FALSE(a["reason"].get<std::string>().empty()) << a.dump();
+    for (const auto& a : run.report["assertions"]) {
+        if (!a["passed"].get<bool>()) {
+            EXPECT_FALSE(a["reason"].get<std::string>().empty()) << a.dump();
+        }
+    }
     // The stop signal really caught requests in flight: otherwise the scenario would prove nothing.
     EXPECT_EQ(run.report["verdict"]["warnings"].size(), 0u) << run.report["verdict"]["warnings"].dump();
 }

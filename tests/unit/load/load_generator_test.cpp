@@ -136,8 +136,12 @@ TEST(LoadGenerator, EachMisbehaviourGetsItsOutcome) {
             EXPECT_TRUE(r.has(kFullyWritten));
             EXPECT_EQ(r.response_bytes, 0u);
         }
-        if (r.outcome == Outcome::truncated) EXPECT_GT(r.response_bytes, 0u);
-        if (r.outcome == Outcome::timeout) EXPECT_TRUE(r.has(kLocalTimeout));
+        if (r.outcome == Outcome::truncated) {
+            EXPECT_GT(r.response_bytes, 0u);
+        }
+        if (r.outcome == Outcome::timeout) {
+            EXPECT_TRUE(r.has(kLocalTimeout));
+        }
     }
     EXPECT_GE(seen.size(), 3u) << "the mix should have produced several outcomes in 400 ms";
     // Sorted by start time.
