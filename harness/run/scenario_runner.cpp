@@ -189,10 +189,11 @@ private:
         for (auto& t : fault_timers_) t->cancel();
         signals_.cancel();
         target_.kill_group();
+        // Done once the target's output is read to the end, or after a grace if a daemonized
+        // grandchild holds the pipes open. Whatever else is still queued is abandoned.
         finish_timer_.expires_after(kLogDrainGrace);
         finish_timer_.async_wait([this](const error_code& ec) { if (!ec) io_.stop(); });
-        // io_.run() returns by itself once the log pipes reach EOF and the timer is cancelled.
-        target_.on_logs_closed([this] { finish_timer_.cancel(); });
+        target_.on_logs_closed([this] { io_.stop(); });
     }
 
     void fail(std::string message) {
@@ -232,7 +233,7 @@ private:
     void tick_progress() {
         progress_timer_.expires_after(kProgressInterval);
         progress_timer_.async_wait([this](const error_code& ec) {
-            if (ec || !load_) return;
+            if (ec || !load_ || finishing_) return;   // a tick already queued when the run finished
             LiveStatus s;
             s.elapsed_s = double(clock_.now_ns() - result_.load_started_ns) / 1e9;
             s.load = load_->progress();
