@@ -1,5 +1,7 @@
 #include "reports/json_report.h"
 
+#include "reports/atomic_file.h"
+
 #include "common/signals.h"
 #include "load/outcome.h"
 #include "verifier/phase.h"
@@ -126,19 +128,7 @@ json make_json_report(const RunResult& run, const Verdict& verdict, const RunSta
 }
 
 void write_json_report(const std::string& path, const json& report) {
-    std::string text = report.dump(2, ' ', false, json::error_handler_t::replace);
-    std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
-        out << text << '\n';
-        if (!out.flush()) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        int e = errno;
-        std::remove(tmp.c_str());
-        throw std::runtime_error("cannot write " + path + ": " + std::strerror(e));
-    }
+    write_text_file(path, report.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace draincheck

@@ -80,49 +80,56 @@ void Console::on_progress(const LiveStatus& s) {
     std::fflush(out_);
 }
 
-void Console::summary(const RunResult& run, const Verdict& verdict, const RunStats& stats) {
-    clear_progress_line();
-    if (verbosity_ == Verbosity::quiet) {
-        fmt::print(out_, "{}: {}\n", run.scenario.name, verdict.summary);
-        std::fflush(out_);
-        return;
-    }
-    fmt::print(out_, "\n");
+std::string summary_text(const RunResult& run, const Verdict& verdict, const RunStats& stats) {
+    std::string out;
+    auto line = [&out](std::string text) { out += text + "\n"; };
     PhaseBounds bounds = phase_bounds(run);
     for (const Assertion& a : verdict.assertions) {
-        fmt::print(out_, "  {} {:<26} expected {:<12} observed {}\n", a.passed ? "ok  " : "FAIL", a.name, a.expected,
-                   a.observed);
+        line(fmt::format("  {} {:<26} expected {:<12} observed {}", a.passed ? "ok  " : "FAIL", a.name, a.expected, a.observed));
         for (size_t i = 0; i < a.evidence.size() && i < kEvidenceShown; ++i)
-            fmt::print(out_, "         {}\n", describe_request(run, bounds, a.evidence[i]));
+            line("         " + describe_request(run, bounds, a.evidence[i]));
         if (a.evidence.size() > kEvidenceShown)
-            fmt::print(out_, "         … {} more in the report\n", a.evidence.size() - kEvidenceShown);
+            line(fmt::format("         … {} more in the report", a.evidence.size() - kEvidenceShown));
     }
-    for (const std::string& w : verdict.warnings) fmt::print(out_, "  warning: {}\n", w);
+    for (const std::string& w : verdict.warnings) line("  warning: " + w);
 
-    fmt::print(out_, "\n  {:<14}{:>10}{:>10}{:>10}\n", "outcome", "before", "draining", "after");
+    line(fmt::format("\n  {:<14}{:>10}{:>10}{:>10}", "outcome", "before", "draining", "after"));
     for (int o = 0; o < kOutcomeCount; ++o) {
         uint64_t row = stats.counts[0][o] + stats.counts[1][o] + stats.counts[2][o];
         if (row == 0) continue;
-        fmt::print(out_, "  {:<14}{:>10}{:>10}{:>10}\n", outcome_name(Outcome(o)), stats.counts[0][o],
-                   stats.counts[1][o], stats.counts[2][o]);
+        line(fmt::format("  {:<14}{:>10}{:>10}{:>10}", outcome_name(Outcome(o)), stats.counts[0][o], stats.counts[1][o],
+                         stats.counts[2][o]));
     }
-    fmt::print(out_, "\n  {:<14}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "latency ms", "count", "p50", "p90", "p99", "max");
+    line(fmt::format("\n  {:<14}{:>10}{:>10}{:>10}{:>10}{:>10}", "latency ms", "count", "p50", "p90", "p99", "max"));
     for (int p = 0; p < kPhaseCount; ++p) {
         const LatencySummary& l = stats.latency[p];
         if (l.count == 0) continue;
-        fmt::print(out_, "  {:<14}{:>10}{:>10}{:>10}{:>10}{:>10}\n", phase_name(Phase(p)), l.count, ms(l.p50_us),
-                   ms(l.p90_us), ms(l.p99_us), ms(l.max_us));
+        line(fmt::format("  {:<14}{:>10}{:>10}{:>10}{:>10}{:>10}", phase_name(Phase(p)), l.count, ms(l.p50_us),
+                         ms(l.p90_us), ms(l.p99_us), ms(l.max_us)));
     }
     const ExitInfo& e = run.exit;
     if (e.exited) {
         std::string how = e.signal ? "killed by " + signal_name(*e.signal) : "exit code " + std::to_string(*e.code);
         if (e.forced) how += " (forced after " + format_duration(run.scenario.target.kill_after) + ")";
         if (run.stop_signal_ns)
-            how += fmt::format(", {:.3f}s after {}", double(e.at_ns - *run.stop_signal_ns) / 1e9,
-                               signal_name(*run.stop_signal));
-        fmt::print(out_, "\n  target: {}\n", how);
+            how += fmt::format(", {:.3f}s after {}", double(e.at_ns - *run.stop_signal_ns) / 1e9, signal_name(*run.stop_signal));
+        line("\n  target: " + how);
     }
-    fmt::print(out_, "\n{}\n", verdict.summary);
+    line("\n" + verdict.summary);
+    return out;
+}
+
+void Console::summary(const std::string& scenario_name, const Verdict& verdict, const std::string& text) {
+    clear_progress_line();
+    if (verbosity_ == Verbosity::quiet) fmt::print(out_, "{}: {}\n", scenario_name, verdict.summary);
+    else fmt::print(out_, "\n{}", text);
+    std::fflush(out_);
+}
+
+void Console::on_log(const LogLine& l) {
+    if (verbosity_ != Verbosity::verbose) return;
+    clear_progress_line();
+    fmt::print(out_, "  {:>9}  {} {}\n", seconds(l.at_ns), l.is_stderr ? "err|" : "out|", l.text);
     std::fflush(out_);
 }
 

@@ -10,15 +10,20 @@
 
 namespace draincheck {
 
+// The end-of-run summary: assertions with evidence, outcome × phase counts, latency, exit, verdict.
+std::string summary_text(const RunResult& run, const Verdict& verdict, const RunStats& stats);
+
 class Console : public RunObserver {
 public:
-    enum class Verbosity { quiet, normal };
+    enum class Verbosity { quiet, normal, verbose };
     Console(std::FILE* out, bool is_tty, Verbosity v) : out_(out), tty_(is_tty), verbosity_(v) {}
 
     void begin(const RunPlan& plan);
     void on_event(const RunEvent& e) override;
     void on_progress(const LiveStatus& s) override;
-    void summary(const RunResult& run, const Verdict& verdict, const RunStats& stats);
+    void on_log(const LogLine& l) override;
+    // Prints the text made by summary_text (or only the verdict line when quiet).
+    void summary(const std::string& scenario_name, const Verdict& verdict, const std::string& text);
     void harness_error(const std::string& scenario, const std::string& message, const std::vector<LogLine>& tail);
 
 private:

@@ -2,7 +2,9 @@
 #include "cli/console.h"
 #include "cli/exit_codes.h"
 #include "plan/run_plan.h"
+#include "reports/atomic_file.h"
 #include "reports/json_report.h"
+#include "reports/junit_report.h"
 #include "run/scenario_runner.h"
 #include "scenario/scenario_parser.h"
 #include "verifier/run_stats.h"
@@ -10,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -41,23 +44,32 @@ std::optional<std::string> check_writable_dir(const std::string& dir) {
 
 struct ScenarioOutcome {
     int code;
-    std::string line;   // for the multi-scenario table
+    std::string line;               // for the multi-scenario table
+    ScenarioOutcomeForJunit junit;
 };
 
+double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 ScenarioOutcome run_one(const std::string& path, const RunOptions& opt, bool many, Console& console) {
+    auto started = std::chrono::steady_clock::now();
+    auto not_run = [&](int code, const std::string& name, const std::string& why) {
+        return ScenarioOutcome{code, why, {name, path, seconds_since(started), std::nullopt, why, why}};
+    };
     Scenario scenario;
     try {
         scenario = parse_scenario_file(path);
     } catch (const ScenarioError& e) {
         fmt::print(stderr, "{}\n", e.what());
-        return {exit_code::invalid, "invalid scenario"};
+        return not_run(exit_code::invalid, fs::path(path).stem().string(), e.what());
     }
     RunPlan plan;
     try {
         plan = make_run_plan(scenario);
     } catch (const PlanError& e) {
         console.harness_error(scenario.name, e.what(), {});
-        return {exit_code::environment, e.what()};
+        return not_run(exit_code::environment, scenario.name, e.what());
     }
     console.begin(plan);
     RunResult result;
@@ -66,12 +78,16 @@ ScenarioOutcome run_one(const std::string& path, const RunOptions& opt, bool man
         result = run_scenario(plan, console, &aborted_by);
     } catch (const HarnessError& e) {
         console.harness_error(scenario.name, e.what(), e.log_tail);
-        return {exit_code::environment, e.what()};
+        return not_run(exit_code::environment, scenario.name, e.what());
     }
     Verdict verdict = verify(result);
-    PhaseBounds bounds = phase_bounds(result);
-    RunStats stats = compute_stats(result.records, bounds, result.load_started_ns);
-    console.summary(result, verdict, stats);
+    RunStats stats = compute_stats(result.records, phase_bounds(result), result.load_started_ns);
+    std::string summary = summary_text(result, verdict, stats);
+    console.summary(scenario.name, verdict, summary);
+    ScenarioOutcome outcome{verdict.passed ? exit_code::pass : exit_code::fail, verdict.summary,
+                            {scenario.name, path, seconds_since(started), verdict, "", summary}};
+    if (result.aborted)
+        outcome.code = aborted_by == SIGTERM ? exit_code::interrupted_term : exit_code::interrupted_int;
 
     std::string json_path = opt.json_path;
     if (json_path.empty() && !opt.out_dir.empty())
@@ -84,12 +100,10 @@ ScenarioOutcome run_one(const std::string& path, const RunOptions& opt, bool man
             if (!opt.quiet) fmt::print("report: {}\n", json_path);
         } catch (const std::exception& e) {
             fmt::print(stderr, "draincheck: cannot write the report: {}\n", e.what());
-            return {exit_code::environment, e.what()};
+            outcome.code = exit_code::environment;
         }
     }
-    if (result.aborted)
-        return {aborted_by == SIGTERM ? exit_code::interrupted_term : exit_code::interrupted_int, "aborted"};
-    return {verdict.passed ? exit_code::pass : exit_code::fail, verdict.summary};
+    return outcome;
 }
 
 }  // namespace
@@ -108,7 +122,8 @@ int run_command(const RunOptions& opt) {
     // A write to a closed connection must be an error code for the load generator, not a signal.
     std::signal(SIGPIPE, SIG_IGN);
 
-    Console console(stdout, ::isatty(STDOUT_FILENO), opt.quiet ? Console::Verbosity::quiet : Console::Verbosity::normal);
+    Console console(stdout, ::isatty(STDOUT_FILENO),
+                    opt.quiet ? Console::Verbosity::quiet : opt.verbose ? Console::Verbosity::verbose : Console::Verbosity::normal);
     bool many = opt.scenarios.size() > 1;
     int code = exit_code::pass;
     std::vector<std::pair<std::string, ScenarioOutcome>> table;
@@ -120,8 +135,18 @@ int run_command(const RunOptions& opt) {
         if (many && !opt.quiet) fmt::print("\n");
     }
     if (many) {
-        fmt::print("{:<44} {}\n", "scenario", "result");
-        for (const auto& [path, o] : table) fmt::print("{:<44} {}\n", path, o.line);
+        fmt::print("\n{:<44} {:>4}  {}\n", "scenario", "exit", "result");
+        for (const auto& [path, o] : table) fmt::print("{:<44} {:>4}  {}\n", path, o.code, o.line);
+    }
+    if (!opt.junit_path.empty()) {
+        std::vector<ScenarioOutcomeForJunit> suites;
+        for (const auto& [path, o] : table) suites.push_back(o.junit);
+        try {
+            write_text_file(opt.junit_path, make_junit_xml(suites));
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "draincheck: cannot write the JUnit report: {}\n", e.what());
+            code = exit_code::worst(code, exit_code::environment);
+        }
     }
     return code;
 }

@@ -33,10 +33,16 @@ std::string describe_exit(const ExitInfo& e) {
     return "code " + std::to_string(e.code.value_or(-1));
 }
 
+LaunchSpec launch_spec(const RunPlan& plan, RunObserver& observer) {
+    LaunchSpec spec = plan.launch;
+    spec.on_line = [&observer](const LogLine& l) { observer.on_log(l); };
+    return spec;
+}
+
 class Run {
 public:
     Run(const RunPlan& plan, RunObserver& observer)
-        : plan_(plan), spec_(plan.scenario), observer_(observer), target_(io_, clock_, plan.launch),
+        : plan_(plan), spec_(plan.scenario), observer_(observer), target_(io_, clock_, launch_spec(plan, observer)),
           progress_timer_(io_), after_exit_timer_(io_), drain_probe_timer_(io_), finish_timer_(io_),
           signals_(io_, SIGINT, SIGTERM) {}
 

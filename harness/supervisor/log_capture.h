@@ -14,7 +14,8 @@ namespace draincheck {
 
 class LogRing {
 public:
-    LogRing(size_t max_lines, size_t max_line_bytes) : max_lines_(max_lines), max_line_bytes_(max_line_bytes) {}
+    LogRing(size_t max_lines, size_t max_line_bytes, std::function<void(const LogLine&)> on_line)
+        : max_lines_(max_lines), max_line_bytes_(max_line_bytes), on_line_(std::move(on_line)) {}
     void add(int64_t at_ns, bool is_stderr, std::string text);
     std::vector<LogLine> tail() const { return {lines_.begin(), lines_.end()}; }
     uint64_t lines_total() const { return lines_total_; }
@@ -25,6 +26,7 @@ public:
 private:
     std::deque<LogLine> lines_;
     size_t max_lines_, max_line_bytes_;
+    std::function<void(const LogLine&)> on_line_;
     uint64_t lines_total_ = 0, bytes_total_ = 0;
 };
 

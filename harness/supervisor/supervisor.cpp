@@ -60,7 +60,7 @@ fs::path resolve_program(const std::string& program, const std::string& cwd) {
 
 struct Supervisor::Impl {
     Impl(asio::io_context& io, const RunClock& clock, LaunchSpec spec)
-        : io(io), clock(clock), spec(std::move(spec)), ring(this->spec.log_tail_lines, this->spec.log_line_max_bytes),
+        : io(io), clock(clock), spec(std::move(spec)), ring(this->spec.log_tail_lines, this->spec.log_line_max_bytes, this->spec.on_line),
           out(io, clock, ring, false), err(io, clock, ring, true), grace(io) {}
 
     void on_pipe_eof() {

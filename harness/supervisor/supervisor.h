@@ -17,12 +17,19 @@
 
 namespace draincheck {
 
+struct LogLine {
+    int64_t at_ns = 0;          // since run start
+    bool is_stderr = false;
+    std::string text;           // without the newline
+};
+
 struct LaunchSpec {
     std::vector<std::string> argv;             // argv[0] is looked up in PATH unless it has a '/'
     std::string cwd;                           // empty = the harness's cwd
     std::map<std::string, std::string> env;    // set on top of the inherited environment
     size_t log_tail_lines = 200;               // lines kept per run (stdout and stderr together)
     size_t log_line_max_bytes = 4096;          // longer lines are cut (and marked)
+    std::function<void(const LogLine&)> on_line;  // each captured line as it arrives (optional)
 };
 
 struct LaunchError : std::runtime_error {
@@ -31,11 +38,6 @@ struct LaunchError : std::runtime_error {
     Kind kind;
 };
 
-struct LogLine {
-    int64_t at_ns = 0;          // since run start
-    bool is_stderr = false;
-    std::string text;           // without the newline
-};
 
 class Supervisor {
 public:

@@ -1,0 +1,23 @@
+#pragma once
+// JUnit XML for CI systems: one <testsuite> per scenario, one <testcase> per assertion, the
+// failure message is the assertion's one-line reason, <system-out> the console summary.
+#include "verifier/verdict.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace draincheck {
+
+struct ScenarioOutcomeForJunit {
+    std::string name;
+    std::string file;
+    double seconds = 0;
+    std::optional<Verdict> verdict;  // nullopt when the scenario could not run
+    std::string error;               // why it could not run (invalid scenario, environment)
+    std::string summary_text;        // what the console printed as the summary
+};
+
+std::string make_junit_xml(const std::vector<ScenarioOutcomeForJunit>& scenarios);
+
+}  // namespace draincheck
