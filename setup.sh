@@ -18,8 +18,9 @@ packages=(
   g++ cmake ninja-build pkg-config
   libboost1.81-all-dev        # Asio, Beast, Process v2 (Boost 1.74, the default, lacks Process v2)
   libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev
-  nodejs                      # the Node sample targets
+  nodejs                      # the Node sample targets; npm fetches uPlot for the HTML report
   wrk                         # the throughput baseline in bench/
+  chromium                    # the HTML report is tested in a real headless browser
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -30,6 +31,13 @@ if ((${#missing[@]})); then
   $sudo apt-get update
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+
+# Debian's nodejs has no npm; the NodeSource build bundles it. Install it only where it is missing.
+if ! command -v npm >/dev/null; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends npm
+fi
+npm ci --prefix reports --no-audit --no-fund
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build

@@ -108,15 +108,20 @@ json make_json_report(const RunResult& run, const Verdict& verdict, const RunSta
         probes.push_back({{"at_s", seconds(p.at_ns)}, {"ready", p.ready}, {"detail", p.detail}});
     j["drain_probes"] = probes;
 
-    json seconds_json = json::array();
-    for (const SecondBucket& b : stats.per_second) {
-        json s = outcome_counts(b.by_outcome);
-        s["second"] = b.second;
-        s["p50_us"] = b.p50_us;
-        s["p99_us"] = b.p99_us;
-        seconds_json.push_back(s);
-    }
-    j["per_second"] = seconds_json;
+    auto bucket_list = [](const std::vector<SecondBucket>& buckets, const char* index_name, double width_s) {
+        json list = json::array();
+        for (const SecondBucket& b : buckets) {
+            json s = outcome_counts(b.by_outcome);
+            if (width_s == 1.0) s[index_name] = b.second;
+            else s[index_name] = double(b.second) * width_s;
+            s["p50_us"] = b.p50_us;
+            s["p99_us"] = b.p99_us;
+            list.push_back(s);
+        }
+        return list;
+    };
+    j["per_second"] = bucket_list(stats.per_second, "second", 1.0);
+    j["per_100ms"] = bucket_list(stats.per_100ms, "start_s", 0.1);
 
     json tail = json::array();
     for (const LogLine& l : run.log_tail)

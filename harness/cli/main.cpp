@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     run->add_option("scenario", run_opts.scenarios, "Scenario TOML file(s)")->required();
     run->add_option("--out", run_opts.out_dir, "Directory for the reports (report.json)");
     run->add_option("--json", run_opts.json_path, "Write the JSON report to this file");
+    run->add_option("--html", run_opts.html_path, "Write the HTML report to this file");
     run->add_option("--junit", run_opts.junit_path, "Write JUnit XML (one testsuite per scenario) to this file");
     run->add_flag("-q,--quiet", run_opts.quiet, "Print only the verdict line of each scenario");
     run->add_flag("-v,--verbose", run_opts.verbose, "Stream the target's output as it comes");

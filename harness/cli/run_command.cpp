@@ -3,6 +3,7 @@
 #include "cli/exit_codes.h"
 #include "plan/run_plan.h"
 #include "reports/atomic_file.h"
+#include "reports/html_report.h"
 #include "reports/json_report.h"
 #include "reports/junit_report.h"
 #include "run/scenario_runner.h"
@@ -89,15 +90,21 @@ ScenarioOutcome run_one(const std::string& path, const RunOptions& opt, bool man
     if (result.aborted)
         outcome.code = aborted_by == SIGTERM ? exit_code::interrupted_term : exit_code::interrupted_int;
 
-    std::string json_path = opt.json_path;
-    if (json_path.empty() && !opt.out_dir.empty())
-        json_path = many ? (fs::path(opt.out_dir) / scenario.name / "report.json").string()
-                         : (fs::path(opt.out_dir) / "report.json").string();
-    if (!json_path.empty()) {
+    // Reports: --json/--html name files; --out DIR writes both (DIR/<scenario>/ for several scenarios).
+    fs::path dir = opt.out_dir.empty() ? fs::path() : many ? fs::path(opt.out_dir) / scenario.name : fs::path(opt.out_dir);
+    std::string json_path = !opt.json_path.empty() ? opt.json_path : dir.empty() ? "" : (dir / "report.json").string();
+    std::string html_path = !opt.html_path.empty() ? opt.html_path : dir.empty() ? "" : (dir / "report.html").string();
+    if (!json_path.empty() || !html_path.empty()) {
         try {
-            fs::create_directories(fs::path(json_path).parent_path());
-            write_json_report(json_path, make_json_report(result, verdict, stats, DRAINCHECK_VERSION));
-            if (!opt.quiet) fmt::print("report: {}\n", json_path);
+            nlohmann::json report = make_json_report(result, verdict, stats, DRAINCHECK_VERSION);
+            auto write = [&](const std::string& path, const std::string& text) {
+                if (path.empty()) return;
+                if (fs::path(path).has_parent_path()) fs::create_directories(fs::path(path).parent_path());
+                write_text_file(path, text);
+                if (!opt.quiet) fmt::print("report: {}\n", path);
+            };
+            write(json_path, report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+            if (!html_path.empty()) write(html_path, make_html_report(report));
         } catch (const std::exception& e) {
             fmt::print(stderr, "draincheck: cannot write the report: {}\n", e.what());
             outcome.code = exit_code::environment;
@@ -109,8 +116,8 @@ ScenarioOutcome run_one(const std::string& path, const RunOptions& opt, bool man
 }  // namespace
 
 int run_command(const RunOptions& opt) {
-    if (!opt.json_path.empty() && opt.scenarios.size() > 1) {
-        fmt::print(stderr, "draincheck: --json takes one scenario; use --out DIR for several\n");
+    if ((!opt.json_path.empty() || !opt.html_path.empty()) && opt.scenarios.size() > 1) {
+        fmt::print(stderr, "draincheck: --json and --html take one scenario; use --out DIR for several\n");
         return exit_code::invalid;
     }
     if (!opt.out_dir.empty()) {

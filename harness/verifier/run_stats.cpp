@@ -28,6 +28,25 @@ LatencySummary summarize(std::vector<uint32_t>& v) {
 
 }  // namespace
 
+// Requests by the bucket (of `width_ns`, from load start) in which they started.
+static std::vector<SecondBucket> buckets(const std::vector<RequestRecord>& records, int64_t load_started_ns, int64_t width_ns) {
+    std::vector<SecondBucket> out;
+    std::vector<std::vector<uint32_t>> latencies;
+    for (const RequestRecord& r : records) {
+        int64_t index = std::max<int64_t>(0, (int64_t(r.started_us) * 1000 - load_started_ns) / width_ns);
+        for (int64_t i = int64_t(out.size()); i <= index; ++i) out.push_back({i, {}, 0, 0});
+        latencies.resize(out.size());
+        out[size_t(index)].by_outcome[size_t(r.outcome)]++;
+        if (is_complete(r)) latencies[size_t(index)].push_back(latency_us(r));
+    }
+    for (size_t i = 0; i < out.size(); ++i) {
+        LatencySummary l = summarize(latencies[i]);
+        out[i].p50_us = l.p50_us;
+        out[i].p99_us = l.p99_us;
+    }
+    return out;
+}
+
 uint32_t latency_us(const RequestRecord& r) {
     if (r.end_us == RequestRecord::kNever) return 0;
     uint64_t end = uint64_t(r.started_us) + r.end_us;
@@ -39,29 +58,18 @@ RunStats compute_stats(const std::vector<RequestRecord>& records, const PhaseBou
     stats.total = records.size();
     std::array<std::vector<uint32_t>, kPhaseCount> by_phase;
     std::vector<uint32_t> all;
-    std::vector<std::vector<uint32_t>> by_second;
     for (const RequestRecord& r : records) {
         Phase p = bounds.phase_of(r);
         stats.counts[size_t(p)][size_t(r.outcome)]++;
-        int64_t second = std::max<int64_t>(0, (int64_t(r.started_us) * 1000 - load_started_ns) / 1'000'000'000);
-        if (size_t(second) >= stats.per_second.size()) {
-            for (int64_t s = int64_t(stats.per_second.size()); s <= second; ++s) stats.per_second.push_back({s, {}, 0, 0});
-            by_second.resize(size_t(second) + 1);
-        }
-        stats.per_second[size_t(second)].by_outcome[size_t(r.outcome)]++;
         if (!is_complete(r)) continue;
         uint32_t l = latency_us(r);
         by_phase[size_t(p)].push_back(l);
         all.push_back(l);
-        by_second[size_t(second)].push_back(l);
     }
     for (int p = 0; p < kPhaseCount; ++p) stats.latency[size_t(p)] = summarize(by_phase[size_t(p)]);
     stats.latency_all = summarize(all);
-    for (size_t s = 0; s < by_second.size(); ++s) {
-        LatencySummary l = summarize(by_second[s]);
-        stats.per_second[s].p50_us = l.p50_us;
-        stats.per_second[s].p99_us = l.p99_us;
-    }
+    stats.per_second = buckets(records, load_started_ns, 1'000'000'000);
+    stats.per_100ms = buckets(records, load_started_ns, 100'000'000);
     return stats;
 }
 

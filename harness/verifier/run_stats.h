@@ -15,7 +15,7 @@ struct LatencySummary {
 };
 
 struct SecondBucket {
-    int64_t second = 0;               // since load started
+    int64_t second = 0;               // index since load started, in bucket widths
     std::array<uint64_t, kOutcomeCount> by_outcome{};
     uint32_t p50_us = 0, p99_us = 0;  // of complete responses ended in this second
 };
@@ -26,6 +26,7 @@ struct RunStats {
     std::array<LatencySummary, kPhaseCount> latency{};                       // per phase
     LatencySummary latency_all;
     std::vector<SecondBucket> per_second;
+    std::vector<SecondBucket> per_100ms;  // the same at a finer grain, for timelines of short drains
 };
 
 // Latency is measured from the intended send time (open loop) to the end of the response.

@@ -237,6 +237,8 @@ TEST(RunStats, CountsAndNearestRankPercentiles) {
     EXPECT_EQ(s.per_second[0].by_outcome[size_t(Outcome::ok)], 100u);
     EXPECT_EQ(s.per_second[1].by_outcome[size_t(Outcome::dropped)], 1u);
     EXPECT_EQ(s.per_second[2].by_outcome[size_t(Outcome::refused)], 1u);
+    EXPECT_EQ(s.per_100ms.size(), 22u);   // up to the bucket of the request started at 2.1 s
+    EXPECT_EQ(s.per_100ms[21].by_outcome[size_t(Outcome::refused)], 1u);
 }
 
 TEST(RunStats, LatencyCountsFromTheIntendedSendTime) {

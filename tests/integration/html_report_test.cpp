@@ -1,0 +1,81 @@
+// The HTML report in a real headless Chromium: it renders without script errors, shows the verdict,
+// the chart and the assertion rows, and a hostile log line stays text.
+#include "cli_harness.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+using namespace draincheck::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Browser {
+    int exit_code;
+    std::string stdout_text;
+    std::string stderr_text;
+};
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// Headless Chromium as the machine's package ships it, with no network use of its own.
+Browser chromium(const std::vector<std::string>& extra, const fs::path& page, const fs::path& work) {
+    std::string cmd = "chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+                      "--disable-background-networking --disable-component-update --disable-sync "
+                      "--enable-logging=stderr --v=0 --user-data-dir='" + (work / "profile").string() + "'";
+    for (const auto& e : extra) cmd += " " + e;
+    cmd += " 'file://" + page.string() + "' >'" + (work / "out.txt").string() + "' 2>'" + (work / "err.txt").string() + "'";
+    int status = std::system(cmd.c_str());
+    return {WEXITSTATUS(status), slurp(work / "out.txt"), slurp(work / "err.txt")};
+}
+
+}  // namespace
+
+TEST(HtmlReport, RendersInChromiumWithEvidenceAndEscapedLogs) {
+    ASSERT_EQ(std::system("command -v chromium >/dev/null"), 0) << "chromium is not installed (setup.sh installs it)";
+    TempDir dir;
+    // The target's first log line tries to run script in the report.
+    auto scenario = write_file(dir.path(), "hostile.toml",
+        "[target]\ncommand = [\"/bin/sh\", \"-c\", \"echo '<script>document.title=\\\"pwned\\\"</script> </pre>'; exec " + sample_service() +
+        " --port {port} --mode exit-immediately\"]\nready = { http = \"/healthz\" }\n"
+        "[load]\nrate = 100\nduration = \"2s\"\n[[load.mix]]\npath = \"/work?ms=600\"\n"
+        "[[faults]]\nat = \"1s\"\naction = \"signal\"\nsignal = \"TERM\"\n[expect]\ndropped_inflight = 0\nexit_code = 0\n");
+    auto out = dir.path() / "out";
+    CliRun run = run_cli({"run", scenario.string(), "--out", out.string()});
+    ASSERT_EQ(run.exit_code, 1) << run.output;
+    fs::path page = out / "report.html";
+    ASSERT_TRUE(fs::exists(page)) << run.output;
+    std::string html = slurp(page);
+    EXPECT_EQ(html.find("<script>document.title"), std::string::npos) << "a log line reached the page as markup";
+    // Self-contained: nothing is fetched at view time (uPlot's licence comment names its home page).
+    for (const char* fetch : {"src=\"http", "href=\"http", "url(http", "src='http", "@import"})
+        EXPECT_EQ(html.find(fetch), std::string::npos) << fetch;
+
+    Browser dom = chromium({"--dump-dom", "--virtual-time-budget=5000"}, page, dir.path());
+    ASSERT_EQ(dom.exit_code, 0) << dom.stderr_text;
+    EXPECT_NE(dom.stdout_text.find("data-rendered=\"true\""), std::string::npos) << "the page script did not finish";
+    EXPECT_NE(dom.stdout_text.find("<div id=\"js-errors\"></div>"), std::string::npos) << dom.stdout_text.substr(0, 2000);
+    EXPECT_EQ(dom.stderr_text.find("Uncaught"), std::string::npos) << dom.stderr_text;
+    EXPECT_NE(dom.stdout_text.find("FAIL: "), std::string::npos);
+    EXPECT_NE(dom.stdout_text.find("requests dropped in flight"), std::string::npos);
+    EXPECT_NE(dom.stdout_text.find("<canvas"), std::string::npos) << "no chart";
+    EXPECT_NE(dom.stdout_text.find("<td>dropped_inflight</td>"), std::string::npos);
+    EXPECT_NE(dom.stdout_text.find("<td>exit_code</td>"), std::string::npos);
+    EXPECT_NE(dom.stdout_text.find("GET /work?ms=600"), std::string::npos) << "no evidence rows";
+    EXPECT_NE(dom.stdout_text.find("&lt;script&gt;document.title=\"pwned\"&lt;/script&gt;"), std::string::npos);
+    EXPECT_NE(dom.stdout_text.find("<title>draincheck report</title>"), std::string::npos);
+
+    // A picture for people, kept with the build's test artifacts.
+    fs::path artifacts = fs::path(DRAINCHECK_BINARY_DIR) / "test-artifacts";
+    fs::create_directories(artifacts);
+    Browser shot = chromium({"--window-size=1280,2200", "--screenshot='" + (artifacts / "html_report.png").string() + "'"}, page, dir.path());
+    EXPECT_EQ(shot.exit_code, 0) << shot.stderr_text;
+    EXPECT_GT(fs::file_size(artifacts / "html_report.png"), 10000u);
+}
