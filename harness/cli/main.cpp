@@ -29,6 +29,35 @@ int main(int argc, char** argv) {
     run->add_flag("-q,--quiet", run_opts.quiet, "Print only the verdict line of each scenario");
     run->add_flag("-v,--verbose", run_opts.verbose, "Stream the target's output as it comes");
 
+    QuickOptions quick;
+    RunOptions quick_run;
+    auto* q = app.add_subcommand("quick", "Test a service without a scenario file: draincheck quick [options] -- COMMAND...");
+    q->add_option("command", quick.command, "The service's command (after --)")->required();
+    q->add_option("--port", quick.port, "Port the service listens on (default: a free one, substituted for {port} and PORT)");
+    q->add_option("--ready-http", quick.ready_http, "Ready probe path, e.g. /healthz (default: TCP connect)");
+    q->add_option("--path", quick.path, "Path of the ordinary requests")->capture_default_str();
+    q->add_option("--slow-path", quick.slow_path, "Path of the slow requests, 20% of the load (default: --path)");
+    q->add_option("--rate", quick.rate, "Requests per second")->capture_default_str();
+    q->add_option("--duration", quick.duration, "How long the load runs")->capture_default_str();
+    q->add_option("--signal-at", quick.signal_at, "When SIGTERM is sent, from the start of load")->capture_default_str();
+    q->add_option("--kill-after", quick.kill_after, "Grace before SIGKILL, and the exit_within limit")->capture_default_str();
+    q->add_flag("--print-scenario", quick.print_scenario, "Print the equivalent scenario TOML and exit");
+    q->add_option("--out", quick_run.out_dir, "Directory for the reports");
+    q->add_option("--json", quick_run.json_path, "Write the JSON report to this file");
+    q->add_option("--html", quick_run.html_path, "Write the HTML report to this file");
+    q->add_option("--junit", quick_run.junit_path, "Write JUnit XML to this file");
+    q->add_flag("-q,--quiet", quick_run.quiet, "Print only the verdict line");
+    q->add_flag("-v,--verbose", quick_run.verbose, "Stream the service's output");
+
+    std::string init_path = "draincheck.toml";
+    auto* init = app.add_subcommand("init", "Write a commented starter scenario");
+    init->add_option("file", init_path, "Where to write it")->capture_default_str();
+
+    std::string report_json, report_html;
+    auto* report = app.add_subcommand("report", "Render the HTML report again from a JSON report");
+    report->add_option("report", report_json, "A report.json written by draincheck")->required();
+    report->add_option("--html", report_html, "The HTML file to write")->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -36,5 +65,8 @@ int main(int argc, char** argv) {
         return code == 0 ? exit_code::pass : exit_code::invalid;
     }
     if (*validate) return validate_command(validate_files);
+    if (*q) return quick_command(quick, quick_run);
+    if (*init) return init_command(init_path);
+    if (*report) return report_command(report_json, report_html);
     return run_command(run_opts);
 }

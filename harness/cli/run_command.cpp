@@ -17,6 +17,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <glob.h>
 #include <unistd.h>
 
 #ifndef DRAINCHECK_VERSION
@@ -53,18 +54,12 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-ScenarioOutcome run_one(const std::string& path, const RunOptions& opt, bool many, Console& console) {
+ScenarioOutcome run_parsed(const Scenario& scenario, const RunOptions& opt, bool many, Console& console) {
+    const std::string& path = scenario.source_path;
     auto started = std::chrono::steady_clock::now();
     auto not_run = [&](int code, const std::string& name, const std::string& why) {
         return ScenarioOutcome{code, why, {name, path, seconds_since(started), std::nullopt, why, why}};
     };
-    Scenario scenario;
-    try {
-        scenario = parse_scenario_file(path);
-    } catch (const ScenarioError& e) {
-        fmt::print(stderr, "{}\n", e.what());
-        return not_run(exit_code::invalid, fs::path(path).stem().string(), e.what());
-    }
     RunPlan plan;
     try {
         plan = make_run_plan(scenario);
@@ -113,10 +108,18 @@ ScenarioOutcome run_one(const std::string& path, const RunOptions& opt, bool man
     return outcome;
 }
 
-}  // namespace
+ScenarioOutcome run_one(const std::string& path, const RunOptions& opt, bool many, Console& console) {
+    try {
+        return run_parsed(parse_scenario_file(path), opt, many, console);
+    } catch (const ScenarioError& e) {
+        fmt::print(stderr, "{}\n", e.what());
+        return {exit_code::invalid, "invalid scenario", {fs::path(path).stem().string(), path, 0, std::nullopt, e.what(), e.what()}};
+    }
+}
 
-int run_command(const RunOptions& opt) {
-    if ((!opt.json_path.empty() || !opt.html_path.empty()) && opt.scenarios.size() > 1) {
+int run_all(const RunOptions& opt, const std::vector<Scenario>& prepared) {
+    size_t count = prepared.empty() ? opt.scenarios.size() : prepared.size();
+    if ((!opt.json_path.empty() || !opt.html_path.empty()) && count > 1) {
         fmt::print(stderr, "draincheck: --json and --html take one scenario; use --out DIR for several\n");
         return exit_code::invalid;
     }
@@ -131,11 +134,12 @@ int run_command(const RunOptions& opt) {
 
     Console console(stdout, ::isatty(STDOUT_FILENO),
                     opt.quiet ? Console::Verbosity::quiet : opt.verbose ? Console::Verbosity::verbose : Console::Verbosity::normal);
-    bool many = opt.scenarios.size() > 1;
+    bool many = count > 1;
     int code = exit_code::pass;
     std::vector<std::pair<std::string, ScenarioOutcome>> table;
-    for (const auto& path : opt.scenarios) {
-        ScenarioOutcome o = run_one(path, opt, many, console);
+    for (size_t i = 0; i < count; ++i) {
+        std::string path = prepared.empty() ? opt.scenarios[i] : prepared[i].source_path;
+        ScenarioOutcome o = prepared.empty() ? run_one(path, opt, many, console) : run_parsed(prepared[i], opt, many, console);
         code = exit_code::worst(code, o.code);
         table.emplace_back(path, o);
         if (o.code == exit_code::interrupted_int || o.code == exit_code::interrupted_term) break;
@@ -156,6 +160,44 @@ int run_command(const RunOptions& opt) {
         }
     }
     return code;
+}
+
+
+}  // namespace
+
+std::optional<std::vector<std::string>> expand_scenario_args(const std::vector<std::string>& args) {
+    std::vector<std::string> out;
+    for (const auto& arg : args) {
+        if (arg.find_first_of("*?[") == std::string::npos || fs::exists(arg)) {
+            out.push_back(arg);
+            continue;
+        }
+        glob_t matches{};
+        int rc = ::glob(arg.c_str(), 0, nullptr, &matches);
+        if (rc != 0 || matches.gl_pathc == 0) {
+            globfree(&matches);
+            fmt::print(stderr, "draincheck: no scenario file matches '{}'\n", arg);
+            return std::nullopt;
+        }
+        for (size_t i = 0; i < matches.gl_pathc; ++i) out.emplace_back(matches.gl_pathv[i]);
+        globfree(&matches);
+    }
+    return out;
+}
+
+int run_command(const RunOptions& opt) {
+    std::vector<Scenario> none;
+    return run_scenarios(opt, none);
+}
+
+int run_scenarios(const RunOptions& given, const std::vector<Scenario>& prepared) {
+    RunOptions opt = given;
+    if (prepared.empty()) {
+        auto expanded = expand_scenario_args(opt.scenarios);
+        if (!expanded) return exit_code::invalid;
+        opt.scenarios = *expanded;
+    }
+    return run_all(opt, prepared);
 }
 
 }  // namespace draincheck

@@ -1,0 +1,143 @@
+// The CI-gate side of the CLI: JUnit, several scenarios, quick, init, report; and their bad input.
+#include "cli_harness.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+using namespace draincheck::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+int count(const std::string& text, const std::string& needle) {
+    int n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+}
+
+bool has(const CliRun& r, const std::string& needle) { return r.output.find(needle) != std::string::npos; }
+
+}  // namespace
+
+TEST(CliCommands, SeveralScenariosGiveOneTableTheWorstExitCodeAndJunit) {
+    TempDir dir;
+    auto good = localize_scenario("sigterm-graceful.toml", dir.path());
+    auto bad = localize_scenario("sigterm-exit-nonzero.toml", dir.path());
+    auto out = dir.path() / "out";
+    auto junit = dir.path() / "junit.xml";
+    CliRun r = run_cli({"run", good.string(), bad.string(), "--out", out.string(), "--junit", junit.string(), "-q"});
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_TRUE(has(r, "sigterm-graceful: PASS")) << r.output;
+    EXPECT_TRUE(has(r, "sigterm-exit-nonzero: FAIL: exited with code 1, expected 0")) << r.output;
+    EXPECT_TRUE(fs::exists(out / "sigterm-graceful" / "report.json"));
+    EXPECT_TRUE(fs::exists(out / "sigterm-exit-nonzero" / "report.html"));
+
+    // The shape CI systems read: testsuites > testsuite (one per scenario) > testcase (one per assertion).
+    std::string xml = slurp(junit);
+    EXPECT_EQ(xml.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites ", 0), 0u) << xml;
+    EXPECT_EQ(count(xml, "<testsuite "), 2);
+    EXPECT_EQ(count(xml, "<testcase "), 12);
+    EXPECT_EQ(count(xml, "<failure "), 1);
+    EXPECT_TRUE(std::regex_search(xml, std::regex("<testsuite name=\"sigterm-exit-nonzero\"[^>]* tests=\"6\" failures=\"1\"")));
+    EXPECT_NE(xml.find("<failure message=\"exited with code 1, expected 0\""), std::string::npos);
+    EXPECT_NE(xml.find("<system-out><![CDATA["), std::string::npos);
+    EXPECT_EQ(count(xml, "<testsuite "), count(xml, "</testsuite>"));
+    EXPECT_EQ(count(xml, "<testcase "), count(xml, "</testcase>"));
+}
+
+TEST(CliCommands, AScenarioThatCannotRunIsAJunitError) {
+    TempDir dir;
+    auto broken = write_file(dir.path(), "broken.toml", "[target]\ncommand = [\"x\"]\n[load]\nduraton = \"1s\"\n");
+    auto junit = dir.path() / "junit.xml";
+    CliRun r = run_cli({"run", broken.string(), "--junit", junit.string()});
+    EXPECT_EQ(r.exit_code, 2);
+    std::string xml = slurp(junit);
+    EXPECT_NE(xml.find("<error message="), std::string::npos) << xml;
+    EXPECT_NE(xml.find("did you mean"), std::string::npos) << xml;
+}
+
+TEST(CliCommands, QuotedGlobsAreExpandedAndAnEmptyMatchIsAnError) {
+    TempDir dir;
+    localize_scenario("sigterm-exit-nonzero.toml", dir.path());
+    CliRun r = run_cli({"run", (dir.path() / "sigterm-exit-*.toml").string(), "-q"});
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_TRUE(has(r, "sigterm-exit-nonzero: FAIL")) << r.output;
+    CliRun none = run_cli({"run", (dir.path() / "nothing-*.toml").string()});
+    EXPECT_EQ(none.exit_code, 2);
+    EXPECT_TRUE(has(none, "no scenario file matches")) << none.output;
+}
+
+TEST(CliCommands, QuickPassesAGoodServiceAndFailsABrokenOne) {
+    auto quick = [](const std::string& mode) {
+        return run_cli({"quick", "-q", "--duration", "3s", "--signal-at", "1s", "--kill-after", "3s", "--slow-path", "/work?ms=800",
+                        "--", sample_service(), "--port", "{port}", "--mode", mode});
+    };
+    CliRun good = quick("graceful");
+    EXPECT_EQ(good.exit_code, 0) << good.output;
+    CliRun bad = quick("exit-immediately");
+    EXPECT_EQ(bad.exit_code, 1) << bad.output;
+    EXPECT_TRUE(has(bad, "dropped in flight")) << bad.output;
+}
+
+TEST(CliCommands, QuickPrintsAScenarioThatRunsAsIs) {
+    TempDir dir;
+    CliRun printed = run_cli({"quick", "--print-scenario", "--ready-http", "/healthz", "--", sample_service(), "--port", "{port}"});
+    ASSERT_EQ(printed.exit_code, 0) << printed.output;
+    EXPECT_NE(printed.output.find("signal = \"TERM\""), std::string::npos);
+    EXPECT_NE(printed.output.find("ready = { http = \"/healthz\" }"), std::string::npos);
+    auto kept = write_file(dir.path(), "kept.toml", printed.output);
+    CliRun valid = run_cli({"validate", kept.string()});
+    EXPECT_EQ(valid.exit_code, 0) << valid.output;
+    CliRun missing = run_cli({"quick"});
+    EXPECT_EQ(missing.exit_code, 2);
+}
+
+TEST(CliCommands, InitWritesAValidStarterAndNeverOverwrites) {
+    TempDir dir;
+    auto path = (dir.path() / "draincheck.toml").string();
+    CliRun first = run_cli({"init", path});
+    EXPECT_EQ(first.exit_code, 0) << first.output;
+    CliRun valid = run_cli({"validate", path});
+    EXPECT_EQ(valid.exit_code, 0) << valid.output;
+    CliRun again = run_cli({"init", path});
+    EXPECT_EQ(again.exit_code, 2);
+    EXPECT_TRUE(has(again, "already exists")) << again.output;
+}
+
+TEST(CliCommands, ReportRerendersHtmlFromJsonAndRefusesOtherSchemas) {
+    TempDir dir;
+    auto scenario = localize_scenario("sigterm-exit-nonzero.toml", dir.path());
+    auto json = dir.path() / "report.json";
+    ASSERT_EQ(run_cli({"run", scenario.string(), "--json", json.string(), "-q"}).exit_code, 1);
+    auto html = dir.path() / "again.html";
+    CliRun r = run_cli({"report", json.string(), "--html", html.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::string page = slurp(html);
+    EXPECT_NE(page.find("exited with code 1, expected 0"), std::string::npos);
+
+    auto other = write_file(dir.path(), "other.json", "{\"schema\": \"draincheck/0\"}");
+    CliRun wrong = run_cli({"report", other.string(), "--html", (dir.path() / "x.html").string()});
+    EXPECT_EQ(wrong.exit_code, 2);
+    EXPECT_TRUE(has(wrong, "draincheck/0")) << wrong.output;
+    EXPECT_TRUE(has(wrong, "draincheck/1")) << wrong.output;
+    CliRun not_json = run_cli({"report", scenario.string(), "--html", (dir.path() / "y.html").string()});
+    EXPECT_EQ(not_json.exit_code, 2);
+}
+
+TEST(CliCommands, NonTtyOutputIsPlain) {
+    TempDir dir;
+    CliRun r = run_cli({"run", localize_scenario("sigterm-graceful.toml", dir.path()).string()});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(r.output.find('\033'), std::string::npos) << "control codes in non-TTY output";
+    EXPECT_EQ(r.output.find('\r'), std::string::npos) << "carriage returns in non-TTY output";
+}
