@@ -141,3 +141,15 @@ TEST(CliCommands, NonTtyOutputIsPlain) {
     EXPECT_EQ(r.output.find('\033'), std::string::npos) << "control codes in non-TTY output";
     EXPECT_EQ(r.output.find('\r'), std::string::npos) << "carriage returns in non-TTY output";
 }
+
+TEST(CliCommands, VerboseStreamsTheTargetsOutputAndQuietOnlyTheVerdict) {
+    TempDir dir;
+    auto scenario = localize_scenario("sigterm-exit-nonzero.toml", dir.path());
+    CliRun verbose = run_cli({"run", scenario.string(), "--verbose"});
+    EXPECT_EQ(verbose.exit_code, 1);
+    EXPECT_TRUE(has(verbose, "out| listening on 127.0.0.1:")) << verbose.output;
+    EXPECT_TRUE(has(verbose, "out| closing resources failed: exit 1")) << verbose.output;
+    CliRun quiet = run_cli({"run", scenario.string(), "--quiet"});
+    EXPECT_EQ(quiet.exit_code, 1);
+    EXPECT_EQ(quiet.output, "sigterm-exit-nonzero: FAIL: exited with code 1, expected 0\n");
+}
