@@ -2,7 +2,11 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 
+#include "supervisor/fd_limit.h"
+#include "supervisor/orphan_guard.h"
+
 #include <CLI/CLI.hpp>
+
 
 #ifndef DRAINCHECK_VERSION
 #define DRAINCHECK_VERSION "0.0.0"
@@ -10,6 +14,8 @@
 
 int main(int argc, char** argv) {
     using namespace draincheck;
+    raise_fd_limit();
+    start_orphan_guard();
     CLI::App app{"draincheck: launches a service, fires HTTP load at it, sends it SIGTERM and other faults,\n"
                  "and tells whether it dropped in-flight requests and exited in time."};
     app.set_version_flag("--version", std::string("draincheck ") + DRAINCHECK_VERSION);

@@ -1,5 +1,6 @@
 #include "supervisor/supervisor.h"
 
+#include "supervisor/fd_limit.h"
 #include "supervisor/log_capture.h"
 
 #include <boost/asio/steady_timer.hpp>
@@ -37,6 +38,12 @@ struct ChildSetup {
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        if (rlim_t soft = inherited_fd_soft_limit(); soft != RLIM_INFINITY) {
+            rlimit limit{};
+            ::getrlimit(RLIMIT_NOFILE, &limit);
+            limit.rlim_cur = soft;
+            ::setrlimit(RLIMIT_NOFILE, &limit);
+        }
         return {};
     }
 };

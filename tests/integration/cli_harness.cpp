@@ -5,7 +5,10 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -82,6 +85,35 @@ CliRun run_cli(const std::vector<std::string>& args, const fs::path& json) {
     run.output = read_all(log);
     if (!json.empty() && fs::exists(json)) run.report = nlohmann::json::parse(read_all(json));
     return run;
+}
+
+// Starts draincheck with stdout and stderr into a pipe; returns its pid and the pipe's read end.
+std::pair<int, FILE*> spawn_draincheck(const std::vector<std::string>& args) {
+    std::vector<std::string> argv_storage = {DRAINCHECK_EXE};
+    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int fds[2];
+    EXPECT_EQ(pipe(fds), 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    pid_t pid;
+    EXPECT_EQ(posix_spawn(&pid, DRAINCHECK_EXE, &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    return {pid, fdopen(fds[0], "r")};
+}
+
+// Reads draincheck's output until a line contains `needle` (events are printed as they happen).
+bool read_until(FILE* out, const std::string& needle) {
+    char line[4096];
+    while (fgets(line, sizeof line, out))
+        if (std::string(line).find(needle) != std::string::npos) return true;
+    return false;
 }
 
 std::vector<int> processes_with_env(const std::string& marker) {

@@ -2,6 +2,7 @@
 // Runs the real draincheck CLI on a scenario and hands back its exit code, output and JSON report.
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -41,5 +42,10 @@ CliRun run_cli(const std::vector<std::string>& args, const std::filesystem::path
 std::vector<int> processes_with_env(const std::string& entry);
 
 std::string sample_service();
+
+// Starts draincheck in the background with stdout and stderr into a pipe: its pid and the read end.
+std::pair<int, FILE*> spawn_draincheck(const std::vector<std::string>& args);
+// Reads that output until a line contains `needle` (events are printed as they happen); false at EOF.
+bool read_until(FILE* out, const std::string& needle);
 
 }  // namespace draincheck::testing

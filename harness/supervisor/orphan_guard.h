@@ -1,0 +1,14 @@
+#pragma once
+// Nothing draincheck starts may outlive it, even when draincheck is SIGKILLed. PR_SET_PDEATHSIG
+// takes care of the direct child only; its children, and daemons that left its process group,
+// would survive. So draincheck forks a small guard process first thing: it blocks on a pipe only
+// draincheck holds open, and when that pipe closes (draincheck is gone, however it ended) it
+// kills every process whose environment carries this run's marker, DRAINCHECK_RUN=<pid>, which the
+// supervisor sets on every target.
+namespace draincheck {
+
+// Call at the top of main(), before any thread is started. Returns in draincheck; the guard
+// process never returns from it.
+void start_orphan_guard();
+
+}  // namespace draincheck
