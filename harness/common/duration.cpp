@@ -2,47 +2,77 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
+#include <charconv>
 #include <cmath>
+#include <cstdint>
 
 namespace draincheck {
+namespace {
+
+struct Unit { std::string_view name; double ns; };
+// Largest first: the components of a duration must follow this order ("2m30s", not "30s2m").
+constexpr Unit kUnits[] = {{"h", 3600e9}, {"m", 60e9}, {"s", 1e9}, {"ms", 1e6}, {"us", 1e3}, {"ns", 1}};
+constexpr size_t kNoUnit = std::size(kUnits);
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// Index in kUnits, or kNoUnit.
+size_t unit_index(std::string_view name) {
+    for (size_t i = 0; i < kNoUnit; ++i)
+        if (kUnits[i].name == name) return i;
+    return kNoUnit;
+}
+
+}  // namespace
 
 std::optional<Nanos> parse_duration(std::string_view text) {
     if (text.empty()) return std::nullopt;
     double total_ns = 0;
+    size_t previous_unit = 0;   // the next unit must come after this one in kUnits
+    bool first = true;
     size_t i = 0;
     while (i < text.size()) {
-        size_t start = i;
-        while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-        if (i == start) return std::nullopt;
-        std::string number(text.substr(start, i - start));
-        if (number.find('.') != number.rfind('.') || number.front() == '.' || number.back() == '.') return std::nullopt;
+        // A number: digits, optionally a '.' and more digits (no sign, no exponent, no bare '.').
+        size_t number_start = i;
+        while (i < text.size() && is_digit(text[i])) ++i;
+        if (i == number_start) return std::nullopt;
+        if (i < text.size() && text[i] == '.') {
+            size_t fraction_start = ++i;
+            while (i < text.size() && is_digit(text[i])) ++i;
+            if (i == fraction_start) return std::nullopt;
+        }
+        double value = 0;
+        // from_chars, unlike stod, ignores the locale's decimal separator.
+        if (std::from_chars(text.data() + number_start, text.data() + i, value).ec != std::errc{}) return std::nullopt;
+
         size_t unit_start = i;
-        while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
-        std::string_view unit = text.substr(unit_start, i - unit_start);
-        double scale;
-        if (unit == "ns") scale = 1;
-        else if (unit == "us") scale = 1e3;
-        else if (unit == "ms") scale = 1e6;
-        else if (unit == "s") scale = 1e9;
-        else if (unit == "m") scale = 60e9;
-        else if (unit == "h") scale = 3600e9;
-        else return std::nullopt;
-        total_ns += std::stod(number) * scale;
+        while (i < text.size() && is_letter(text[i])) ++i;
+        size_t unit = unit_index(text.substr(unit_start, i - unit_start));
+        if (unit == kNoUnit || (!first && unit <= previous_unit)) return std::nullopt;
+        previous_unit = unit;
+        first = false;
+        total_ns += value * kUnits[unit].ns;
     }
+    // Nanos holds up to ~9.2e18 ns (292 years); anything near that is a typo.
     if (total_ns > 9e18) return std::nullopt;
-    return Nanos(int64_t(std::llround(total_ns)));
+    return Nanos(std::llround(total_ns));
 }
 
 std::string format_duration(Nanos d) {
-    int64_t ns = d.count();
-    double abs = std::fabs(double(ns));
-    if (abs < 1e3) return fmt::format("{}ns", ns);
-    if (abs < 1e6) return fmt::format("{:g}us", std::round(ns / 1e1) / 1e2);
-    if (abs < 1e9) return fmt::format("{:g}ms", std::round(ns / 1e4) / 1e2);
-    if (abs < 60e9) return fmt::format("{:g}s", std::round(ns / 1e7) / 1e2);
-    int64_t total_s = ns / 1'000'000'000;
-    return fmt::format("{}m{:02}s", total_s / 60, total_s % 60);
+    if (d < Nanos::zero()) return "-" + format_duration(d == Nanos::min() ? Nanos::max() : -d);
+    const int64_t ns = d.count();
+    if (ns < 1000) return fmt::format("{}ns", ns);
+    // Up to two decimals in the largest unit below its limit; rounding may carry into the next
+    // unit (999.996us is "1ms", 59.999s is "1m00s").
+    struct Scale { const char* name; double ns; double limit; };
+    for (const Scale& s : {Scale{"us", 1e3, 1000}, Scale{"ms", 1e6, 1000}, Scale{"s", 1e9, 60}}) {
+        double value = std::round(double(ns) / s.ns * 100) / 100;
+        if (value < s.limit) return fmt::format("{:g}{}", value, s.name);
+    }
+    const int64_t seconds = (ns + 500'000'000) / 1'000'000'000;
+    if (seconds < 3600) return fmt::format("{}m{:02}s", seconds / 60, seconds % 60);
+    return fmt::format("{}h{:02}m{:02}s", seconds / 3600, seconds / 60 % 60, seconds % 60);
 }
 
 }  // namespace draincheck

@@ -1,31 +1,34 @@
 #include "common/signals.h"
 
-#include <algorithm>
 #include <csignal>
 
 namespace draincheck {
 namespace {
 
-struct Named { const char* name; int signo; };
-constexpr Named kSignals[] = {
+struct NamedSignal { std::string_view name; int signo; };
+// The signals a scenario may send; numbers differ between platforms, names do not.
+constexpr NamedSignal kSignals[] = {
     {"TERM", SIGTERM}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"HUP", SIGHUP}, {"KILL", SIGKILL},
     {"STOP", SIGSTOP}, {"CONT", SIGCONT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
 };
 
+char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? char(c - 'a' + 'A') : c; }
+
 }  // namespace
 
 std::optional<int> signal_from_name(std::string_view name) {
-    std::string upper(name);
-    std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
-    if (upper.rfind("SIG", 0) == 0) upper = upper.substr(3);
+    std::string upper;
+    for (char c : name) upper += ascii_upper(c);
+    std::string_view bare = upper;
+    if (bare.starts_with("SIG")) bare.remove_prefix(3);
     for (const auto& s : kSignals)
-        if (upper == s.name) return s.signo;
+        if (bare == s.name) return s.signo;
     return std::nullopt;
 }
 
 std::string signal_name(int signo) {
     for (const auto& s : kSignals)
-        if (s.signo == signo) return s.name;
+        if (s.signo == signo) return std::string(s.name);
     return "SIG" + std::to_string(signo);
 }
 

@@ -4,6 +4,7 @@
 #include "common/signals.h"
 #include "faults/fault.h"
 #include "load/load_generator.h"
+#include "supervisor/orphan_guard.h"
 #include "supervisor/ready_probe.h"
 #include "supervisor/supervisor.h"
 
@@ -195,6 +196,9 @@ private:
         for (auto& t : fault_timers_) t->cancel();
         signals_.cancel();
         target_.kill_group();
+        // Daemons the target started outside its process group go too; the next scenario starts clean.
+        if (int left = kill_marked_processes(); left > 0)
+            emit(EventType::note, std::to_string(left) + " process(es) left behind by the target were killed");
         // Done once the target's output is read to the end, or after a grace if a daemonized
         // grandchild holds the pipes open. Whatever else is still queued is abandoned.
         finish_timer_.expires_after(kLogDrainGrace);

@@ -66,6 +66,8 @@ int kill_marked(const std::string& marker) {
 
 }  // namespace
 
+int kill_marked_processes() { return kill_marked("DRAINCHECK_RUN=" + std::to_string(::getpid())); }
+
 void start_orphan_guard() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return;   // no guard; PDEATHSIG and group kills still apply

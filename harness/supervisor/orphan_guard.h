@@ -11,4 +11,8 @@ namespace draincheck {
 // process never returns from it.
 void start_orphan_guard();
 
+// SIGKILLs every process carrying this process's run marker now (e.g. a daemon a target left
+// behind outside its process group); returns how many there were.
+int kill_marked_processes();
+
 }  // namespace draincheck

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 
 namespace draincheck {
@@ -53,6 +54,11 @@ public:
             v.passed = false;
             failures += (failures.empty() ? "" : "; ") + a.reason;
         }
+        bool exit_failed = std::any_of(v.assertions.begin(), v.assertions.end(), [](const Assertion& a) {
+            return !a.passed && (a.name == "exit_code" || a.name == "exit_within");
+        });
+        // A FAIL still says how the target ended, unless a failed exit assertion already does.
+        if (!v.passed && !exit_failed && run_.exit.exited && run_.exit.code) failures += "; " + exit_facts();
         v.summary = v.passed ? "PASS: " + pass_facts() : "FAIL: " + failures;
         if (run_.aborted) {
             // An interrupted run proves nothing either way.
@@ -271,11 +277,13 @@ private:
         }
         std::string s = fmt::format("{} of {} requests dropped", drops, run_.records.size());
         if (run_.stop_signal_ns) s += fmt::format(" ({} in flight at {})", in_flight, signal_);
-        const ExitInfo& x = run_.exit;
-        if (x.exited && x.code) {
-            s += fmt::format("; exited {}", *x.code);
-            if (run_.stop_signal_ns) s += " " + secs(x.at_ns - *run_.stop_signal_ns) + " after " + signal_;
-        }
+        if (run_.exit.exited && run_.exit.code) s += "; " + exit_facts();
+        return s;
+    }
+
+    std::string exit_facts() const {
+        std::string s = fmt::format("exited {}", *run_.exit.code);
+        if (run_.stop_signal_ns) s += " " + secs(run_.exit.at_ns - *run_.stop_signal_ns) + " after " + signal_;
         return s;
     }
 

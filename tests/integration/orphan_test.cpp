@@ -33,3 +33,19 @@ TEST(Orphans, NoneSurviveASigkilledHarness) {
         std::this_thread::sleep_for(10ms);
     EXPECT_TRUE(processes_with_env(mark).empty()) << processes_with_env(mark).size() << " survivors";
 }
+
+TEST(Orphans, ADaemonTheTargetLeftBehindIsKilledAtTheEndOfTheRun) {
+    TempDir dir;
+    std::string tag = dir.path().filename().string();
+    auto scenario = write_file(dir.path(), "daemon.toml",
+        "[target]\ncommand = [\"/bin/sh\", \"-c\", \"setsid sleep 302 & exec " + sample_service() + " --port {port}\"]\n"
+        "ready = { http = \"/healthz\" }\nenv = { DRAINCHECK_ORPHAN_MARK = \"" + tag + "\" }\n"
+        "[load]\nrate = 50\nduration = \"300ms\"\n");
+    CliRun r = run_cli({"run", scenario.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("left behind by the target were killed"), std::string::npos) << r.output;
+    auto deadline = std::chrono::steady_clock::now() + 1s;
+    while (!processes_with_env("DRAINCHECK_ORPHAN_MARK=" + tag).empty() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    EXPECT_TRUE(processes_with_env("DRAINCHECK_ORPHAN_MARK=" + tag).empty());
+}

@@ -68,7 +68,7 @@ TEST(Verifier, DropsAndTruncationsFailWithEvidence) {
     EXPECT_EQ(a.observed, "2 (1 dropped, 1 truncated)");
     EXPECT_EQ(a.evidence, (std::vector<size_t>{1, 2}));
     EXPECT_EQ(a.reason, "2 requests dropped in flight, first 500ms after TERM");
-    EXPECT_EQ(v.summary, "FAIL: " + a.reason);
+    EXPECT_EQ(v.summary, "FAIL: " + a.reason + "; exited 0 500ms after TERM");
 }
 
 TEST(Verifier, AllowedDropCountIsABound) {
