@@ -4,6 +4,7 @@
 #include "common/signals.h"
 #include "faults/fault.h"
 #include "load/load_generator.h"
+#include "supervisor/listener_watch.h"
 #include "supervisor/orphan_guard.h"
 #include "supervisor/ready_probe.h"
 #include "supervisor/supervisor.h"
@@ -25,6 +26,7 @@ namespace {
 
 constexpr auto kProgressInterval = std::chrono::milliseconds(250);
 constexpr auto kDrainProbeTimeout = std::chrono::seconds(1);
+constexpr auto kListenerWatchInterval = std::chrono::milliseconds(2);
 // After the target and the load are done, how long its output pipes may take to reach EOF
 // (a daemonized grandchild can hold them open forever).
 constexpr auto kLogDrainGrace = std::chrono::milliseconds(500);
@@ -44,7 +46,7 @@ class Run {
 public:
     Run(const RunPlan& plan, RunObserver& observer)
         : plan_(plan), spec_(plan.scenario), observer_(observer), target_(io_, clock_, launch_spec(plan, observer)),
-          progress_timer_(io_), after_exit_timer_(io_), drain_probe_timer_(io_), finish_timer_(io_),
+          progress_timer_(io_), after_exit_timer_(io_), drain_probe_timer_(io_), listener_timer_(io_), finish_timer_(io_),
           signals_(io_, SIGINT, SIGTERM) {}
 
     RunResult execute(int* aborted_by_signal) {
@@ -124,6 +126,7 @@ private:
             // before the first check, so a probe racing the signal is not taken as evidence.
             drain_probe_timer_.expires_after(spec_.target.ready.interval);
             drain_probe_timer_.async_wait([this](const error_code& ec) { if (!ec) probe_drain(); });
+            watch_listener();
         }
         arm_kill_after();
     }
@@ -133,6 +136,17 @@ private:
             emit_at(EventType::forced_kill, at, "SIGKILL to the process group after " +
                                                     format_duration(spec_.target.kill_after));
         });
+    }
+
+    // When did the target close its listening socket? The kernel has no notification for it, so ask
+    // every couple of milliseconds while it drains (a few microseconds of netlink each time).
+    void watch_listener() {
+        if (target_exited_) return;
+        auto listening = is_listening(plan_.host, plan_.port);
+        if (!listening) return;   // no sock_diag here: the timeline keeps first_refused
+        if (!*listening) return emit(EventType::listener_closed, "no socket listens on port " + std::to_string(plan_.port));
+        listener_timer_.expires_after(kListenerWatchInterval);
+        listener_timer_.async_wait([this](const error_code& ec) { if (!ec) watch_listener(); });
     }
 
     // While the target drains, keep asking it whether it is ready, as a load balancer would.
@@ -159,6 +173,7 @@ private:
         result_.exit = e;
         emit_at(EventType::exited, e.at_ns, describe_exit(e));
         drain_probe_timer_.cancel();
+        listener_timer_.cancel();
         if (!ready_) {
             if (cancel_ready_) cancel_ready_();
             cancel_ready_ = nullptr;
@@ -282,7 +297,7 @@ private:
     Supervisor target_;
     std::unique_ptr<LoadGenerator> load_;
     std::vector<std::unique_ptr<asio::steady_timer>> fault_timers_;
-    asio::steady_timer progress_timer_, after_exit_timer_, drain_probe_timer_, finish_timer_;
+    asio::steady_timer progress_timer_, after_exit_timer_, drain_probe_timer_, listener_timer_, finish_timer_;
     asio::signal_set signals_;
     std::function<void()> cancel_ready_;
     RunResult result_;

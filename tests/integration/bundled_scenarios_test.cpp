@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 using namespace draincheck::testing;
 
 namespace {
@@ -13,6 +15,7 @@ struct Expectation {
     int exit_code;
     std::set<std::string> must_fail;
     std::set<std::string> must_pass;
+    std::optional<bool> listener_closes_before_exit = std::nullopt;   // the timeline's listener_closed event
 };
 
 void PrintTo(const Expectation& e, std::ostream* os) { *os << e.scenario; }
@@ -41,6 +44,14 @@ TEST_P(BundledScenario, GivesTheExpectedVerdict) {
             EXPECT_FALSE(a["reason"].get<std::string>().empty()) << a.dump();
         }
     }
+    if (e.listener_closes_before_exit) {
+        double closed = -1, exited = -1;
+        for (const auto& ev : run.report["events"]) {
+            if (ev["type"] == "listener_closed") closed = ev["at_s"].get<double>();
+            if (ev["type"] == "exited") exited = ev["at_s"].get<double>();
+        }
+        EXPECT_EQ(closed >= 0 && closed < exited, *e.listener_closes_before_exit) << run.report["events"].dump();
+    }
     // The stop signal really caught requests in flight: otherwise the scenario would prove nothing.
     EXPECT_EQ(run.report["verdict"]["warnings"].size(), 0u) << run.report["verdict"]["warnings"].dump();
 }
@@ -51,7 +62,7 @@ const std::set<std::string> kAll = {"dropped_inflight", "exit_code", "exit_withi
 INSTANTIATE_TEST_SUITE_P(
     Scenarios, BundledScenario,
     ::testing::Values(
-        Expectation{"sigterm-graceful.toml", 0, {}, kAll},
+        Expectation{"sigterm-graceful.toml", 0, {}, kAll, true},
         Expectation{"sigterm-graceful-closed-loop.toml", 0, {}, {"dropped_inflight", "exit_code", "exit_within", "refused_after_close"}},
         Expectation{"node-graceful.toml", 0, {}, {"dropped_inflight", "exit_code", "exit_within", "refused_after_close", "ready_fails_during_drain"}},
         Expectation{"sigterm-exit-immediately.toml", 1, {"dropped_inflight"}, {"exit_code", "exit_within"}},
@@ -59,7 +70,7 @@ INSTANTIATE_TEST_SUITE_P(
         Expectation{"sigterm-ignore-term.toml", 1, {"exit_code", "exit_within", "ready_fails_during_drain"}, {}},
         Expectation{"sigterm-slow-drain.toml", 1, {"exit_code", "exit_within"}, {"dropped_inflight"}},
         Expectation{"sigterm-exit-nonzero.toml", 1, {"exit_code"}, {"dropped_inflight", "exit_within", "refused_after_close"}},
-        Expectation{"sigterm-close-listener-late.toml", 1, {"refused_after_close"}, {"exit_code", "exit_within"}},
+        Expectation{"sigterm-close-listener-late.toml", 1, {"refused_after_close"}, {"exit_code", "exit_within"}, false},
         Expectation{"node-course-literal.toml", 1, {"dropped_inflight"}, {"exit_code", "exit_within"}},
         Expectation{"node-naive.toml", 1, {"dropped_inflight"}, {"exit_code", "exit_within"}}),
     [](const ::testing::TestParamInfo<Expectation>& info) {
