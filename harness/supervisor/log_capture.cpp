@@ -1,5 +1,8 @@
 #include "supervisor/log_capture.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace draincheck {
 
 void LogRing::add(int64_t at_ns, bool is_stderr, std::string text) {
@@ -23,20 +26,26 @@ void PipeReader::read() {
     pipe_.async_read_some(boost::asio::buffer(buffer_), [this](const boost::system::error_code& ec, size_t n) {
         int64_t now = clock_.now_ns();
         ring_.count_bytes(n);
-        for (size_t i = 0; i < n; ++i) {
-            char c = buffer_[i];
-            if (c == '\n') {
-                if (!cut_) ring_.add(now, is_stderr_, std::move(partial_));
-                partial_.clear();
-                cut_ = false;
-            } else if (!cut_) {
-                partial_ += c;
+        const char* at = buffer_.data();
+        const char* end = at + n;
+        while (at < end) {
+            const char* newline = static_cast<const char*>(std::memchr(at, '\n', size_t(end - at)));
+            const char* stop = newline ? newline : end;
+            if (!cut_) {
+                size_t room = ring_.max_line_bytes() - partial_.size();
+                size_t take = std::min(room, size_t(stop - at));
+                partial_.append(at, take);
                 if (partial_.size() >= ring_.max_line_bytes()) {
                     ring_.add(now, is_stderr_, std::move(partial_) + " …[cut]");
                     partial_.clear();
-                    cut_ = true;
+                    cut_ = true;   // the rest of this line is dropped
                 }
             }
+            if (!newline) break;
+            if (!cut_) ring_.add(now, is_stderr_, std::move(partial_));
+            partial_.clear();
+            cut_ = false;
+            at = newline + 1;
         }
         if (ec) {
             flush_partial();

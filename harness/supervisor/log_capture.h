@@ -48,7 +48,7 @@ private:
     const RunClock& clock_;
     LogRing& ring_;
     bool is_stderr_;
-    std::array<char, 8192> buffer_;
+    std::array<char, 65536> buffer_;
     std::string partial_;
     bool cut_ = false;    // the current line was already cut at max_line_bytes
     std::function<void()> on_eof_;
