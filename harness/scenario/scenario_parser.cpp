@@ -79,11 +79,12 @@ void read_request(const TableReader& t, RequestTemplate& r) {
         for (const auto& [k, value] : *headers) {
             std::string name(k.str());
             std::string key = t.dotted("headers") + "." + name;
-            if (!is_token(name)) t.fail_at(value, key + ": expected a header name made of letters, digits and !#$%&'*+-.^_`|~");
+            if (!is_token(name))
+                t.fail_at(value, key + ": expected a header name (letters, digits and !#$%&'*+-.^_`|~), got \"" + name + "\"");
             if (!value.is_string()) t.fail_at(value, key + ": expected a string, got " + describe_value(value));
             std::string text(*value.value<std::string_view>());
             if (text.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
-                t.fail_at(value, key + ": expected a header value without line breaks or NUL");
+                t.fail_at(value, key + ": expected a header value without line breaks or NUL, got one with them");
             r.headers.emplace_back(name, text);
         }
     }
@@ -95,8 +96,9 @@ void read_ready(const TableReader& t, ReadyProbe& ready) {
     if (!r) return;   // the default: a TCP connect probe
     auto http = r->string("http");
     auto tcp = r->boolean("tcp");
-    if (http && tcp) r->fail_at(r->table(), t.dotted("ready") + ": expected exactly one of `http = \"/path\"` or `tcp = true`, got both");
-    if (!http && !tcp) r->fail_at(r->table(), t.dotted("ready") + ": expected exactly one of `http = \"/healthz\"` or `tcp = true`, got neither");
+    if (http.has_value() == tcp.has_value())
+        r->fail_at(r->table(), t.dotted("ready") + ": expected exactly one of `http = \"/healthz\"` or `tcp = true`, got " +
+                                   (http ? "both" : "neither"));
     if (tcp && !*tcp) r->fail("tcp", "expected true (or `http = \"/path\"` instead), got false");
     if (http) {
         if (http->empty() || http->front() != '/' || has_control_or_space(*http))
@@ -129,7 +131,7 @@ void read_target(const TableReader& t, const fs::path& scenario_dir, TargetSpec&
             std::string name(k.str());
             std::string key = t.dotted("env") + "." + name;
             if (name.empty() || name.find('=') != std::string::npos)
-                t.fail_at(value, key + ": expected an environment variable name without `=`");
+                t.fail_at(value, key + ": expected an environment variable name without \"=\", got \"" + name + "\"");
             if (value.is_string()) target.env[name] = *value.value<std::string>();
             else if (value.is_integer()) target.env[name] = std::to_string(*value.value<int64_t>());
             else t.fail_at(value, key + ": expected a string or an integer, got " + describe_value(value));
@@ -211,18 +213,17 @@ void read_faults(const TableReader& top, const LoadSpec& load, std::vector<Fault
     std::stable_sort(faults.begin(), faults.end(), [](const FaultSpec& a, const FaultSpec& b) { return a.at < b.at; });
 }
 
+bool is_common_stop_signal(int signo) { return signo == SIGTERM || signo == SIGINT || signo == SIGQUIT || signo == SIGKILL; }
+
 // Drain assertions describe what happens after a stop signal, so one must be sent.
 void require_stop_signal_for_drain_keys(const TableReader& t, const Scenario& s) {
-    auto is_stop = [&](int signo) {
-        return signo == SIGTERM || signo == SIGINT || signo == SIGQUIT || signo == SIGKILL || signo == s.target.stop_signal;
-    };
-    bool has_stop = std::any_of(s.faults.begin(), s.faults.end(),
-                                [&](const FaultSpec& f) { return f.action == "signal" && is_stop(f.signal); });
+    int own = s.target.stop_signal;
+    bool has_stop = std::any_of(s.faults.begin(), s.faults.end(), [&](const FaultSpec& f) {
+        return f.action == "signal" && (is_common_stop_signal(f.signal) || f.signal == own);
+    });
     if (has_stop) return;
-    int custom = s.target.stop_signal;
-    std::string signals = custom == SIGTERM || custom == SIGINT || custom == SIGQUIT || custom == SIGKILL
-                              ? "TERM, INT, QUIT or KILL"
-                              : "TERM, INT, QUIT, KILL or target.stop_signal " + signal_name(custom);
+    std::string signals = is_common_stop_signal(own) ? "TERM, INT, QUIT or KILL"
+                                                     : "TERM, INT, QUIT, KILL or target.stop_signal " + signal_name(own);
     const ExpectSpec& e = s.expect;
     for (auto [key, used] : {std::pair{"exit_within", e.exit_within.has_value()},
                              std::pair{"refused_after_close", e.refused_after_close_clean},
@@ -244,6 +245,14 @@ void read_expect(const TableReader& t, ExpectSpec& e) {
     e.ready_fails_during_drain = t.boolean("ready_fails_during_drain");
 }
 
+// Relative paths in a scenario are relative to where the file really is, even through a symlink.
+fs::path scenario_directory(const std::string& file) {
+    fs::path path = fs::absolute(file.empty() ? "." : file);
+    std::error_code ec;
+    fs::path real = fs::weakly_canonical(path, ec);
+    return (ec ? path : real).parent_path();
+}
+
 Scenario read_scenario(const toml::table& root, const std::string& file) {
     Scenario s;
     s.source_path = file;
@@ -255,7 +264,7 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
 
     auto target = top.table("target", {"command", "cwd", "env", "host", "port", "allow_remote", "ready",
                                        "stop_signal", "kill_after"});
-    read_target(*target, fs::absolute(file.empty() ? "." : file).parent_path(), s.target);
+    read_target(*target, scenario_directory(file), s.target);
     auto load = top.table("load", {"mode", "rate", "connections", "max_connections", "duration", "method", "path",
                                    "headers", "body", "keep_alive", "timeout", "threads", "max_requests",
                                    "after_exit", "closed_idle_window", "seed", "mix"});

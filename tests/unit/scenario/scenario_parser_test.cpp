@@ -7,6 +7,8 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 
 using namespace draincheck;
 using namespace std::chrono_literals;
@@ -409,7 +411,7 @@ TEST(ScenarioParserErrors, ImpossibleStringsAndArrays) {
     EXPECT_TRUE(fails_with("[target]\ncommand = []\n" + kLoad, 2, 11, {"target.command: expected a non-empty array of strings"}));
     EXPECT_TRUE(fails_with("[target]\ncommand = [\"\", \"a\"]\n" + kLoad, 2, 12, {"target.command[0]: expected a program"}));
     EXPECT_TRUE(fails_with(kTarget + "cwd = \"\"\n" + kLoad, 3, 7, {"target.cwd: expected a non-empty string"}));
-    EXPECT_TRUE(fails_with(kTarget + "env = { \"A=B\" = \"1\" }\n" + kLoad, 3, 17, {"target.env.A=B: expected an environment variable name"}));
+    EXPECT_TRUE(fails_with(kTarget + "env = { \"A=B\" = \"1\" }\n" + kLoad, 3, 17, {"target.env.A=B: expected an environment variable name without \"=\", got \"A=B\""}));
     EXPECT_TRUE(fails_with("name = \"\"\n" + kMinimal, 1, 8, {"name: expected a non-empty string"}));
     EXPECT_TRUE(fails_with(kMinimal + "mode = \"open\"\n", 5, 8, {"load.mode: expected \"rate\" (open loop) or \"connections\" (closed loop), got \"open\""}));
     EXPECT_TRUE(fails_with(kMinimal + "method = \"get\"\n", 5, 10, {"load.method: expected an uppercase HTTP method", "got \"get\""}));
@@ -418,7 +420,7 @@ TEST(ScenarioParserErrors, ImpossibleStringsAndArrays) {
     EXPECT_TRUE(fails_with(kMinimal + "path = \"orders\"\n", 5, 8, {"load.path: expected a path starting with \"/\", got \"orders\""}));
     EXPECT_TRUE(fails_with(kMinimal + "path = \"/a b\"\n", 5, 8, {"load.path: expected a path without spaces"}));
     EXPECT_TRUE(fails_with(kMinimal + "[[load.mix]]\npath = \"x\"\n", 6, 8, {"load.mix[0].path: expected a path starting with \"/\""}));
-    EXPECT_TRUE(fails_with(kMinimal + "headers = { \"Bad Name\" = \"1\" }\n", 5, 26, {"load.headers.Bad Name: expected a header name"}));
+    EXPECT_TRUE(fails_with(kMinimal + "headers = { \"Bad Name\" = \"1\" }\n", 5, 26, {"load.headers.Bad Name: expected a header name", "got \"Bad Name\""}));
     EXPECT_TRUE(fails_with(kMinimal + "headers = { X = \"a\\r\\nInjected: 1\" }\n", 5, 17, {"load.headers.X: expected a header value without line breaks"}));
     EXPECT_TRUE(fails_with(kMinimal + "[expect]\nrefused_after_close = \"sometimes\"\n", 6, 23,
                            {"expect.refused_after_close: expected \"clean\" or \"any\", got \"sometimes\""}));
@@ -426,7 +428,7 @@ TEST(ScenarioParserErrors, ImpossibleStringsAndArrays) {
 
 TEST(ScenarioParserErrors, ReadyNeedsExactlyOneProbe) {
     EXPECT_TRUE(fails_with(kTarget + "ready = { http = \"/h\", tcp = true }\n" + kLoad, 3, 9,
-                           {"target.ready: expected exactly one of `http = \"/path\"` or `tcp = true`, got both"}));
+                           {"target.ready: expected exactly one of `http = \"/healthz\"` or `tcp = true`, got both"}));
     EXPECT_TRUE(fails_with(kTarget + "[target.ready]\ntimeout = \"1s\"\n" + kLoad, 3, 1, {"target.ready: expected exactly one of", "got neither"}));
     EXPECT_TRUE(fails_with(kTarget + "ready = { tcp = false }\n" + kLoad, 3, 17, {"target.ready.tcp: expected true", "got false"}));
     EXPECT_TRUE(fails_with(kTarget + "ready = { http = \"healthz\" }\n" + kLoad, 3, 18,
@@ -513,6 +515,125 @@ TEST(ScenarioParserErrors, ErrorsCarryTheSourceName) {
         EXPECT_EQ(e.message(), "target.command: missing required array of strings (the target's argv, e.g. [\"node\", \"server.js\"])");
         EXPECT_EQ(std::string(e.what()), "scenarios/x.toml:1:1: " + e.message());
     }
+}
+
+// ---- the reference documentation ----
+
+namespace {
+
+// One row of a key table in docs/scenario-reference.md.
+struct DocumentedKey {
+    std::string table;     // "" (top level), "target", "target.ready", "load", "load.mix", "faults", "expect"
+    std::string key;
+    std::string example;   // "key = value", or "[section]" for tables
+};
+
+std::string read_text(const fs::path& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::vector<DocumentedKey> documented_keys(const std::string& doc) {
+    std::vector<DocumentedKey> keys;
+    std::optional<std::string> table;
+    std::istringstream lines(doc);
+    auto between_backticks = [](const std::string& s) {
+        size_t open = s.find('`'), close = s.rfind('`');
+        return open == std::string::npos || close == open ? std::string() : s.substr(open + 1, close - open - 1);
+    };
+    auto without_brackets = [](std::string s) {
+        std::erase(s, '[');
+        std::erase(s, ']');
+        return s;
+    };
+    for (std::string line; std::getline(lines, line);) {
+        if (line.starts_with("#")) {
+            // "## `[target]`" holds the keys of [target]; "## Top level" those of the root.
+            std::string name = between_backticks(line);
+            table = line == "## Top level" ? std::optional<std::string>("") :
+                    name.empty()           ? std::nullopt : std::optional(without_brackets(name));
+            continue;
+        }
+        if (!table || !line.starts_with("| `")) continue;
+        std::vector<std::string> cells;
+        for (size_t start = 2, end; (end = line.find(" | ", start)) != std::string::npos; start = end + 3)
+            cells.push_back(line.substr(start, end - start));
+        if (cells.size() < 4) continue;
+        std::string key = without_brackets(between_backticks(cells[0]));
+        key = key.substr(key.rfind('.') + 1);   // "[[load.mix]]" is the key `mix` of [load]
+        keys.push_back({*table, key, between_backticks(cells[3])});
+    }
+    return keys;
+}
+
+// The keys a table accepts, as its unknown-key error lists them.
+std::set<std::string> accepted_keys(const std::string& table) {
+    const std::string unknown = "zzzzzzzz = 1\n";
+    std::map<std::string, std::string> probe = {
+        {"", unknown + kMinimal},
+        {"target", "[target]\n" + unknown + kLoad},
+        {"target.ready", kTarget + "ready = { " + unknown.substr(0, unknown.size() - 1) + " }\n" + kLoad},
+        {"load", kTarget + "[load]\n" + unknown},
+        {"load.mix", kMinimal + "[[load.mix]]\n" + unknown},
+        {"faults", kMinimal + "[[faults]]\n" + unknown},
+        {"expect", kMinimal + "[expect]\n" + unknown}};
+    std::string message = error_of(probe.at(table)).message();
+    const std::string marker = "expected one of: ";
+    if (message.find(marker) == std::string::npos) return {message};   // shows up in the failed comparison
+    std::set<std::string> keys;
+    std::istringstream list(message.substr(message.find(marker) + marker.size()));
+    for (std::string key; std::getline(list >> std::ws, key, ',');) keys.insert(key);
+    return keys;
+}
+
+// A valid scenario with `example` (one "key = value" line) placed in `table`, replacing that
+// key's line if the base scenario has one.
+std::string scenario_with(const DocumentedKey& d) {
+    std::map<std::string, std::string> body = {
+        {"", ""}, {"target", "command = [\"x\"]\n"}, {"target.ready", ""}, {"load", "duration = \"10s\"\n"},
+        {"load.mix", ""}, {"faults", "at = \"1s\"\naction = \"signal\"\nsignal = \"TERM\"\n"}, {"expect", ""}};
+    if (d.table == "target.ready" && d.key != "http" && d.key != "tcp") body["target.ready"] = "tcp = true\n";
+    std::string& lines = body.at(d.table);
+    size_t own = lines.find(d.key + " = ");
+    if (own != std::string::npos) lines.erase(own, lines.find('\n', own) + 1 - own);
+    lines += d.example + "\n";
+    auto section = [&](const std::string& header, const std::string& table, bool always) {
+        return always || !body[table].empty() ? header + "\n" + body[table] : std::string();
+    };
+    return body[""] + section("[target]", "target", true) + section("[target.ready]", "target.ready", false) +
+           section("[load]", "load", true) + section("[[load.mix]]", "load.mix", false) +
+           section("[[faults]]", "faults", true) + section("[expect]", "expect", false);
+}
+
+}  // namespace
+
+TEST(ScenarioReference, DocumentsExactlyTheKeysEachTableAccepts) {
+    auto documented = documented_keys(read_text(fs::path(DRAINCHECK_SOURCE_DIR) / "docs" / "scenario-reference.md"));
+    for (const std::string table : {"", "target", "target.ready", "load", "load.mix", "faults", "expect"}) {
+        std::set<std::string> keys;
+        for (const auto& d : documented)
+            if (d.table == table) keys.insert(d.key);
+        EXPECT_EQ(keys, accepted_keys(table)) << "table `" << table << "`";
+    }
+}
+
+TEST(ScenarioReference, EveryExampleParsesAndTheOpeningScenarioToo) {
+    std::string doc = read_text(fs::path(DRAINCHECK_SOURCE_DIR) / "docs" / "scenario-reference.md");
+    int examples = 0;
+    for (const auto& d : documented_keys(doc)) {
+        if (d.example.starts_with("[")) continue;   // a section header, not a value
+        ASSERT_TRUE(d.example.starts_with(d.key + " = ")) << d.table << "." << d.key << ": " << d.example;
+        std::string text = scenario_with(d);
+        EXPECT_NO_THROW(parse_scenario_text(text, "example.toml")) << text;
+        ++examples;
+    }
+    EXPECT_GT(examples, 40);
+    size_t start = doc.find("```toml\n");
+    ASSERT_NE(start, std::string::npos);
+    start += 8;
+    EXPECT_NO_THROW(parse_scenario_text(doc.substr(start, doc.find("```", start) - start), "opening.toml"));
 }
 
 // ---- files ----
