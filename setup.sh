@@ -21,6 +21,7 @@ packages=(
   nodejs                      # the Node sample targets; npm fetches uPlot for the HTML report
   wrk                         # the throughput baseline in bench/
   chromium                    # the HTML report is tested in a real headless browser
+  clang libclang-rt-14-dev    # libFuzzer for fuzz/ (bench/fuzz.sh)
 )
 missing=()
 for p in "${packages[@]}"; do

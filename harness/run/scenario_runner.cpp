@@ -144,7 +144,11 @@ private:
         if (target_exited_) return;
         auto listening = is_listening(plan_.host, plan_.port);
         if (!listening) return;   // no sock_diag here: the timeline keeps first_refused
-        if (!*listening) return emit(EventType::listener_closed, "no socket listens on port " + std::to_string(plan_.port));
+        // A listener that vanished because the process is exiting went with the exit, not before it.
+        if (!*listening) {
+            if (!target_.exiting()) emit(EventType::listener_closed, "no socket listens on port " + std::to_string(plan_.port));
+            return;
+        }
         listener_timer_.expires_after(kListenerWatchInterval);
         listener_timer_.async_wait([this](const error_code& ec) { if (!ec) watch_listener(); });
     }

@@ -1,5 +1,7 @@
 #include "scenario/scenario_parser.h"
 
+#include "scenario/bare_text_check.h"
+
 #include "common/duration.h"
 #include "common/signals.h"
 #include "scenario/table_reader.h"
@@ -281,6 +283,9 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
 }  // namespace
 
 Scenario parse_scenario_text(std::string_view text, const std::string& source_name) {
+    if (auto at = find_bare_non_ascii(text))
+        throw ScenarioError(source_name, at->line, at->column,
+                            "invalid TOML: a non-ASCII character outside a string or a comment");
     toml::table root;
     try {
         root = toml::parse(text, std::string_view(source_name));

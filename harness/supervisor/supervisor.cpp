@@ -15,6 +15,8 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace draincheck {
 
@@ -158,6 +160,23 @@ void Supervisor::start(std::function<void(const ExitInfo&)> on_exit) {
 }
 
 pid_t Supervisor::pid() const { return impl_->pid; }
+
+bool Supervisor::exiting() const {
+    if (!impl_->running) return true;
+    std::ifstream stat("/proc/" + std::to_string(impl_->pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    auto close = text.rfind(')');
+    if (close == std::string::npos) return true;
+    std::istringstream fields(text.substr(close + 2));
+    std::string state;
+    fields >> state;
+    unsigned long flags = 0;
+    std::string skip;
+    for (int i = 0; i < 5; ++i) fields >> skip;   // ppid pgrp session tty_nr tpgid
+    fields >> flags;
+    constexpr unsigned long kPfExiting = 0x4;
+    return state == "Z" || state == "X" || (flags & kPfExiting);
+}
 bool Supervisor::running() const { return impl_->running; }
 
 bool Supervisor::send_signal(int signo) {

@@ -53,6 +53,9 @@ public:
 
     pid_t pid() const;
     bool running() const;
+    // True from the moment the kernel starts tearing the process down (PF_EXITING, or a zombie),
+    // which can be a little before the exit is reported; also true once it is gone.
+    bool exiting() const;
 
     // Sends `signo` to the process (not the group), like `docker stop` / `kill PID`.
     // Returns false if the process is already gone.
