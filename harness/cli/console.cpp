@@ -40,7 +40,7 @@ void Console::begin(const RunPlan& plan) {
     if (verbosity_ == Verbosity::quiet) return;
     const Scenario& s = plan.scenario;
     fmt::print(out_, "scenario {} ({})\n", s.name, s.source_path);
-    fmt::print(out_, "target   {}  on {}:{}\n", join_argv(plan.launch.argv), plan.host, plan.port);
+    fmt::print(out_, "target   {}  on {}:{}\n", join_argv(plan.shown_argv), plan.host, plan.port);
     const LoadSpec& l = s.load;
     if (l.mode == LoadSpec::Mode::rate)
         fmt::print(out_, "load     {} req/s for {}, {} request kind(s)\n", l.rate, format_duration(l.duration),

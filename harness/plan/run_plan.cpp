@@ -1,11 +1,14 @@
 #include "plan/run_plan.h"
 
+#include "common/secret_mask.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -79,6 +82,14 @@ RunPlan make_run_plan(const Scenario& scenario) {
         program = (std::filesystem::path(t.cwd) / program).lexically_normal().string();
     for (const auto& [name, value] : t.env) plan.launch.env[name] = substitute_placeholders(value, plan.port);
     plan.launch.env.emplace("PORT", std::to_string(plan.port));
+    plan.launch.env_clear = t.env_clear;
+    for (const auto& name : t.mask_env) {
+        auto given = plan.launch.env.find(name);
+        const char* inherited = t.env_clear ? nullptr : std::getenv(name.c_str());
+        if (given != plan.launch.env.end()) plan.launch.secrets.push_back(given->second);
+        else if (inherited) plan.launch.secrets.emplace_back(inherited);
+    }
+    for (const auto& arg : plan.launch.argv) plan.shown_argv.push_back(mask_secrets(arg, plan.launch.secrets));
     return plan;
 }
 

@@ -14,6 +14,7 @@ struct RunPlan {
     std::string host;        // numeric address the target listens on
     uint16_t port = 0;
     LaunchSpec launch;
+    std::vector<std::string> shown_argv;   // launch.argv with mask_env secrets replaced by ***
 };
 
 // An environment problem found while planning (exit code 3).

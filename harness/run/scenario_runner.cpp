@@ -53,7 +53,7 @@ public:
         result_.scenario = spec_;
         result_.host = plan_.host;
         result_.port = plan_.port;
-        result_.argv = plan_.launch.argv;
+        result_.argv = plan_.shown_argv;
         watch_signals();
         try {
             target_.start([this](const ExitInfo& e) { on_target_exit(e); });

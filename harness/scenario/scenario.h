@@ -24,6 +24,8 @@ struct TargetSpec {
     std::vector<std::string> command;       // argv; "{port}" substituted at plan time
     std::string cwd;                         // empty = the scenario file's directory
     std::map<std::string, std::string> env;  // added to the inherited environment; "{port}" substituted
+    bool env_clear = false;                  // start from an empty environment instead of draincheck's
+    std::vector<std::string> mask_env;       // variables whose values never appear in output or reports
     std::string host = "127.0.0.1";          // where the target listens and load is sent
     std::optional<uint16_t> port;            // nullopt = pick a free ephemeral loopback port
     bool allow_remote = false;               // permit a non-loopback host

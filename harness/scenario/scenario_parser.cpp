@@ -128,6 +128,17 @@ void read_target(const TableReader& t, const fs::path& scenario_dir, TargetSpec&
     if (auto v = t.non_empty_string("cwd")) cwd = scenario_dir / *v;   // an absolute *v replaces the directory
     target.cwd = absolute_directory(cwd);
 
+    target.env_clear = t.boolean("env_clear").value_or(false);
+    if (const toml::array* masked = t.array("mask_env")) {
+        for (size_t i = 0; i < masked->size(); ++i) {
+            const toml::node& name = *masked->get(i);
+            std::string key = t.dotted("mask_env") + "[" + std::to_string(i) + "]";
+            if (!name.is_string() || name.value<std::string>()->empty() || name.value<std::string>()->find('=') != std::string::npos)
+                t.fail_at(name, key + ": expected an environment variable name, got " + describe_value(name));
+            target.mask_env.push_back(*name.value<std::string>());
+        }
+    }
+
     if (const toml::table* env = t.free_form_table("env")) {
         for (const auto& [k, value] : *env) {
             std::string name(k.str());
@@ -264,7 +275,7 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
     top.require("target", "table [target]");
     top.require("load", "table [load]");
 
-    auto target = top.table("target", {"command", "cwd", "env", "host", "port", "allow_remote", "ready",
+    auto target = top.table("target", {"command", "cwd", "env", "env_clear", "mask_env", "host", "port", "allow_remote", "ready",
                                        "stop_signal", "kill_after"});
     read_target(*target, scenario_directory(file), s.target);
     auto load = top.table("load", {"mode", "rate", "connections", "max_connections", "duration", "method", "path",

@@ -1,5 +1,7 @@
 #include "supervisor/log_capture.h"
 
+#include "common/secret_mask.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -7,7 +9,7 @@ namespace draincheck {
 
 void LogRing::add(int64_t at_ns, bool is_stderr, std::string text) {
     ++lines_total_;
-    lines_.push_back({at_ns, is_stderr, std::move(text)});
+    lines_.push_back({at_ns, is_stderr, mask_secrets(std::move(text), secrets_)});
     if (on_line_) on_line_(lines_.back());
     if (lines_.size() > max_lines_) lines_.pop_front();
 }

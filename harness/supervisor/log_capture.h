@@ -14,8 +14,9 @@ namespace draincheck {
 
 class LogRing {
 public:
-    LogRing(size_t max_lines, size_t max_line_bytes, std::function<void(const LogLine&)> on_line)
-        : max_lines_(max_lines), max_line_bytes_(max_line_bytes), on_line_(std::move(on_line)) {}
+    LogRing(size_t max_lines, size_t max_line_bytes, std::vector<std::string> secrets,
+            std::function<void(const LogLine&)> on_line)
+        : max_lines_(max_lines), max_line_bytes_(max_line_bytes), secrets_(std::move(secrets)), on_line_(std::move(on_line)) {}
     void add(int64_t at_ns, bool is_stderr, std::string text);
     std::vector<LogLine> tail() const { return {lines_.begin(), lines_.end()}; }
     uint64_t lines_total() const { return lines_total_; }
@@ -26,6 +27,7 @@ public:
 private:
     std::deque<LogLine> lines_;
     size_t max_lines_, max_line_bytes_;
+    std::vector<std::string> secrets_;
     std::function<void(const LogLine&)> on_line_;
     uint64_t lines_total_ = 0, bytes_total_ = 0;
 };

@@ -69,7 +69,7 @@ fs::path resolve_program(const std::string& program, const std::string& cwd) {
 
 struct Supervisor::Impl {
     Impl(asio::io_context& io, const RunClock& clock, LaunchSpec spec)
-        : io(io), clock(clock), spec(std::move(spec)), ring(this->spec.log_tail_lines, this->spec.log_line_max_bytes, this->spec.on_line),
+        : io(io), clock(clock), spec(std::move(spec)), ring(this->spec.log_tail_lines, this->spec.log_line_max_bytes, this->spec.secrets, this->spec.on_line),
           out(io, clock, ring, false), err(io, clock, ring, true), grace(io) {}
 
     void on_pipe_eof() {
@@ -119,7 +119,7 @@ void Supervisor::start(std::function<void(const ExitInfo&)> on_exit) {
 
     // The inherited environment, the scenario's additions, and the marker every child carries.
     std::map<std::string, std::string> env;
-    for (char** e = environ; *e; ++e) {
+    for (char** e = environ; *e && !s.spec.env_clear; ++e) {
         std::string kv(*e);
         auto eq = kv.find('=');
         if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);

@@ -27,6 +27,8 @@ struct LaunchSpec {
     std::vector<std::string> argv;             // argv[0] is looked up in PATH unless it has a '/'
     std::string cwd;                           // empty = the harness's cwd
     std::map<std::string, std::string> env;    // set on top of the inherited environment
+    bool env_clear = false;                    // start from an empty environment instead
+    std::vector<std::string> secrets;          // values masked as *** in captured output
     size_t log_tail_lines = 200;               // lines kept per run (stdout and stderr together)
     size_t log_line_max_bytes = 4096;          // longer lines are cut (and marked)
     std::function<void(const LogLine&)> on_line;  // each captured line as it arrives (optional)
