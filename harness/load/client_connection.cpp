@@ -97,6 +97,8 @@ void ClientConnection::on_connect(const error_code& ec) {
     if (timed_out_) return finish(EndKind::timed_out);
     if (ec) {
         close();
+        if (ec == asio::error::no_descriptors || ec.value() == ENFILE)
+            settings_.out_of_descriptors->store(true, std::memory_order_relaxed);
         return finish(ec == asio::error::connection_refused ? EndKind::connect_refused
                                                             : EndKind::connect_failed);
     }

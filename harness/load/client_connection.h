@@ -26,6 +26,7 @@ struct ConnectionSettings {
     uint32_t closed_idle_window_us = 1000;
     bool keep_alive = true;
     std::atomic<uint32_t>* next_connection_id = nullptr;
+    std::atomic<bool>* out_of_descriptors = nullptr;   // set when a connect fails with EMFILE/ENFILE
 };
 
 // What a connection tells its owner when a request has an outcome.

@@ -51,6 +51,7 @@ struct LoadGenerator::Shared {
         settings.closed_idle_window_us = uint32_t(s.closed_idle_window.count() / 1000);
         settings.keep_alive = s.keep_alive;
         settings.next_connection_id = &next_connection_id;
+        settings.out_of_descriptors = &out_of_descriptors;
         max_requests = s.max_requests ? s.max_requests : default_max_requests(s);
         threads = s.threads ? s.threads
                             : (s.mode == LoadSpec::Mode::rate ? (s.rate > 20000 ? 2u : 1u)
@@ -65,6 +66,7 @@ struct LoadGenerator::Shared {
     const RunClock& clock;
     ConnectionSettings settings;
     std::atomic<uint32_t> next_connection_id{1};
+    std::atomic<bool> out_of_descriptors{false};
     std::atomic<uint64_t> issued{0};
     std::atomic<uint64_t> closed_sequence{0};
     std::atomic<unsigned> running{0};
@@ -303,6 +305,8 @@ uint64_t LoadGenerator::requests_not_sent() const {
     for (auto& w : workers_) n += w->not_sent;
     return n;
 }
+
+bool LoadGenerator::out_of_descriptors() const { return shared_->out_of_descriptors.load(std::memory_order_relaxed); }
 
 int64_t LoadGenerator::started_ns() const { return shared_->start_ns; }
 int64_t LoadGenerator::stopped_ns() const { return shared_->stopped_ns.load(); }

@@ -51,6 +51,8 @@ public:
     std::vector<RequestRecord> take_records();
     uint64_t records_lost() const;       // beyond the record capacity
     uint64_t requests_not_sent() const;  // scheduled but never started when the load stopped
+    // True once a connect failed for lack of file descriptors (those requests are connect_error).
+    bool out_of_descriptors() const;
     int64_t started_ns() const;
     int64_t stopped_ns() const;          // when the last request ended
 

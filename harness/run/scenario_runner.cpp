@@ -270,6 +270,11 @@ private:
             s.requests_per_s = double(s.load.completed - last_completed_) / dt;
             last_completed_ = s.load.completed;
             s.phase = !result_.stop_signal_ns ? "before" : (!target_exited_ ? "draining" : "after");
+            if (!descriptors_reported_ && load_->out_of_descriptors()) {
+                descriptors_reported_ = true;   // once: the records say which requests it hit
+                emit(EventType::note, "out of file descriptors (EMFILE): new connections fail as connect_error; "
+                                      "raise `ulimit -n` or lower the load's connections");
+            }
             observer_.on_progress(s);
             tick_progress();
         });
@@ -307,7 +312,7 @@ private:
     RunResult result_;
     std::optional<std::string> error_;
     bool ready_ = false, load_running_ = false, load_finished_ = false, target_exited_ = false;
-    bool finishing_ = false, aborting_ = false, first_probe_failure_logged_ = false;
+    bool finishing_ = false, aborting_ = false, first_probe_failure_logged_ = false, descriptors_reported_ = false;
     int abort_signal_ = 0;
     uint64_t last_completed_ = 0;
 };

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sys/wait.h>
 
 using namespace draincheck::testing;
 namespace fs = std::filesystem;
@@ -85,4 +86,28 @@ TEST(InputCatalogue, AnEmptyFileIsAnInvalidScenario) {
     CliRun r = run_cli({"validate", s.string()});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.output.find("empty.toml:1:1: target: missing required table [target]"), std::string::npos) << r.output;
+}
+
+TEST(InputCatalogue, RunningOutOfFileDescriptorsIsReportedOnceAndTheRunGoesOn) {
+    TempDir dir;
+    auto s = write_file(dir.path(), "emfile.toml",
+        "[target]\ncommand = [\"" + sample_service() + "\", \"--port\", \"{port}\"]\nready = { http = \"/healthz\" }\n"
+        "[load]\nmode = \"connections\"\nconnections = 300\nduration = \"1s\"\npath = \"/work?ms=100\"\n"
+        "[expect]\nmax_error_rate = 1.0\n");
+    auto json = dir.path() / "r.json";
+    auto log = dir.path() / "out.txt";
+    // A hard limit of 128 descriptors for draincheck (and so for the service it starts).
+    std::string cmd = "ulimit -n 128 && '" + std::string(DRAINCHECK_EXE) + "' run '" + s.string() + "' --json '" +
+                      json.string() + "' >'" + log.string() + "' 2>&1";
+    int status = std::system(cmd.c_str());
+    std::ifstream in(log);
+    std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(WEXITSTATUS(status), 0) << output;
+    size_t first = output.find("out of file descriptors (EMFILE)");
+    EXPECT_NE(first, std::string::npos) << output;
+    EXPECT_EQ(output.find("out of file descriptors (EMFILE)", first + 1), std::string::npos) << "reported more than once";
+    std::ifstream report(json);
+    auto r = nlohmann::json::parse(report);
+    EXPECT_GT(r["counts"]["by_outcome"]["connect_error"].get<uint64_t>(), 0u);
+    EXPECT_GT(r["counts"]["by_outcome"]["ok"].get<uint64_t>(), 0u);   // degraded, not stopped
 }
