@@ -49,3 +49,30 @@ TEST(Abort, CtrlCStopsTheTargetWritesAPartialReportAndExits130) { interrupt_run(
 TEST(Abort, SigtermExits143) { interrupt_run(SIGTERM, 143); }
 
 }  // namespace
+
+// A second interrupt does not wait for the grace period: the target is killed at once.
+TEST(Abort, ASecondCtrlCKillsAtOnce) {
+    TempDir dir;
+    std::string mark = "DRAINCHECK_ABORT_MARK=" + dir.path().filename().string();
+    auto scenario = write_file(dir.path(), "stubborn.toml",
+        "[target]\ncommand = [\"" + sample_service() + "\", \"--port\", \"{port}\", \"--mode\", \"ignore-term\"]\n"
+        "ready = { http = \"/healthz\" }\nkill_after = \"60s\"\n"
+        "env = { DRAINCHECK_ABORT_MARK = \"" + dir.path().filename().string() + "\" }\n"
+        "[load]\nrate = 50\nduration = \"60s\"\n");
+    auto json = dir.path() / "report.json";
+    auto [pid, out] = spawn_draincheck({"run", scenario.string(), "--json", json.string()});
+    ASSERT_TRUE(read_until(out, "load_started"));
+    kill(pid, SIGINT);
+    ASSERT_TRUE(read_until(out, "interrupted by INT"));   // the first one was taken: stopping with grace
+    kill(pid, SIGINT);
+    read_until(out, "\x01");
+    fclose(out);
+    int status;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_EQ(WEXITSTATUS(status), 130);
+    std::ifstream in(json);
+    auto report = nlohmann::json::parse(in);
+    EXPECT_TRUE(report["aborted"].get<bool>());
+    EXPECT_FALSE(report["exit"]["forced"].get<bool>()) << "it waited for the 60 s grace instead";
+    EXPECT_TRUE(processes_with_env(mark).empty());
+}
