@@ -70,7 +70,8 @@ std::string format_duration(Nanos d) {
         double value = std::round(double(ns) / s.ns * 100) / 100;
         if (value < s.limit) return fmt::format("{:g}{}", value, s.name);
     }
-    const int64_t seconds = (ns + 500'000'000) / 1'000'000'000;
+    // Rounded to the nearest second without overflowing near Nanos::max().
+    const int64_t seconds = ns / 1'000'000'000 + (ns % 1'000'000'000 >= 500'000'000 ? 1 : 0);
     if (seconds < 3600) return fmt::format("{}m{:02}s", seconds / 60, seconds % 60);
     return fmt::format("{}h{:02}m{:02}s", seconds / 3600, seconds / 60 % 60, seconds % 60);
 }
