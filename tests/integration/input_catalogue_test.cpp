@@ -89,6 +89,11 @@ TEST(InputCatalogue, AnEmptyFileIsAnInvalidScenario) {
 }
 
 TEST(InputCatalogue, RunningOutOfFileDescriptorsIsReportedOnceAndTheRunGoesOn) {
+#if DRAINCHECK_SANITIZED
+    // UBSan's vptr check tests memory readability through a pipe of its own: with no descriptor
+    // left it reports valid objects as invalid. The normal build runs this test.
+    GTEST_SKIP() << "the sanitizer runtime needs file descriptors of its own";
+#endif
     TempDir dir;
     auto s = write_file(dir.path(), "emfile.toml",
         "[target]\ncommand = [\"" + sample_service() + "\", \"--port\", \"{port}\"]\nready = { http = \"/healthz\" }\n"
