@@ -3,6 +3,8 @@
 # scenarios and a few HTTP responses. Exit code non-zero if any finds a crash (its input is kept
 # in build-fuzz/findings/).
 #   bench/fuzz.sh [seconds-per-target]     (default 60)
+# FUZZ_SEED=N makes a run repeatable (CI uses 1, so any finding there can be replayed exactly);
+# unset, libFuzzer picks a new seed each run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -21,7 +23,7 @@ status=0
 for target in scenario_parser response_reader; do
   dir=$([ $target = scenario_parser ] && echo scenario || echo response)
   echo "== $target: ${seconds}s"
-  if ! build-fuzz/${target}_fuzz "$corpus/$dir" -max_total_time="$seconds" -max_len=16384 \
+  if ! build-fuzz/${target}_fuzz "$corpus/$dir" -max_total_time="$seconds" -max_len=16384 -seed="${FUZZ_SEED:-0}" \
        -artifact_prefix=build-fuzz/findings/${target}- -print_final_stats=1 2>build-fuzz/$target.log; then
     status=1
     tail -40 build-fuzz/$target.log
