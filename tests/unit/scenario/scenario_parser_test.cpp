@@ -436,8 +436,8 @@ TEST(ScenarioParserErrors, ReadyNeedsExactlyOneProbe) {
 }
 
 TEST(ScenarioParserErrors, HostMustBeLoopbackUnlessRemoteIsAllowed) {
-    EXPECT_TRUE(fails_with(kTarget + "host = \"10.1.2.3\"\n" + kLoad, 3, 8,
-                           {"t.toml:3:8: target.host: 10.1.2.3 is not a loopback address; draincheck only sends load to "
+    EXPECT_TRUE(fails_with(kTarget + "host = \"203.0.113.9\"\n" + kLoad, 3, 8,
+                           {"t.toml:3:8: target.host: 203.0.113.9 is not a loopback address; draincheck only sends load to "
                             "127.0.0.0/8 and ::1 unless target.allow_remote = true"}));
     EXPECT_TRUE(fails_with(kTarget + "host = \"::2\"\n" + kLoad, 3, 8, {"::2 is not a loopback address"}));
     EXPECT_TRUE(fails_with(kTarget + "host = \"example.com\"\n" + kLoad, 3, 8,
@@ -446,8 +446,8 @@ TEST(ScenarioParserErrors, HostMustBeLoopbackUnlessRemoteIsAllowed) {
     for (const char* ok : {"127.0.0.1", "127.0.0.2", "127.255.0.9", "::1", "0:0:0:0:0:0:0:1", "localhost"})
         EXPECT_EQ(parse_scenario_text(kTarget + "host = \"" + ok + "\"\n" + kLoad, "t.toml").target.host, ok);
     // allow_remote may come after host in the file.
-    Scenario remote = parse_scenario_text(kTarget + "host = \"10.1.2.3\"\nallow_remote = true\n" + kLoad, "t.toml");
-    EXPECT_EQ(remote.target.host, "10.1.2.3");
+    Scenario remote = parse_scenario_text(kTarget + "host = \"203.0.113.9\"\nallow_remote = true\n" + kLoad, "t.toml");
+    EXPECT_EQ(remote.target.host, "203.0.113.9");
     EXPECT_TRUE(remote.target.allow_remote);
 }
 
