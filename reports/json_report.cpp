@@ -132,8 +132,10 @@ json make_json_report(const RunResult& run, const Verdict& verdict, const RunSta
     return j;
 }
 
-void write_json_report(const std::string& path, const json& report) {
-    write_text_file(path, report.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+std::string json_report_text(const json& report) {
+    return report.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
+
+void write_json_report(const std::string& path, const json& report) { write_text_file(path, json_report_text(report)); }
 
 }  // namespace draincheck

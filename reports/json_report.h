@@ -15,6 +15,9 @@ inline constexpr const char* kJsonSchema = "draincheck/1";
 nlohmann::json make_json_report(const RunResult& run, const Verdict& verdict, const RunStats& stats,
                                 const std::string& draincheck_version);
 
+// The report as written to disk: indented, invalid UTF-8 replaced.
+std::string json_report_text(const nlohmann::json& report);
+
 // Writes atomically (temp file + rename); invalid UTF-8 in logs is replaced, never fatal.
 // Throws std::runtime_error naming the path on failure.
 void write_json_report(const std::string& path, const nlohmann::json& report);

@@ -98,7 +98,7 @@ ScenarioOutcome run_parsed(const Scenario& scenario, const RunOptions& opt, bool
                 write_text_file(path, text);
                 if (!opt.quiet) fmt::print("report: {}\n", path);
             };
-            write(json_path, report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+            write(json_path, json_report_text(report));
             if (!html_path.empty()) write(html_path, make_html_report(report));
         } catch (const std::exception& e) {
             fmt::print(stderr, "draincheck: cannot write the report: {}\n", e.what());

@@ -248,18 +248,21 @@ private:
         return a;
     }
 
-    void add_warnings(Verdict& v) const {
-        if (run_.stop_signal_ns) {
-            int64_t s = *run_.stop_signal_ns;
-            size_t in_flight = 0;
-            for (const RequestRecord& r : run_.records) {
-                uint64_t end = r.ended_at_us();
-                if (int64_t(r.started_us) * 1000 < s && (end == RequestRecord::kNever || int64_t(end) * 1000 > s)) ++in_flight;
-            }
-            if (in_flight == 0)
-                v.warnings.push_back("no request was in flight at the stop signal: add slow requests ([[load.mix]]) "
-                                     "for the drain to be tested");
+    // Requests started before the stop signal that had not ended when it was sent.
+    size_t in_flight_at_signal() const {
+        int64_t signal_ns = *run_.stop_signal_ns;
+        size_t n = 0;
+        for (const RequestRecord& r : run_.records) {
+            uint64_t end = r.ended_at_us();
+            if (int64_t(r.started_us) * 1000 < signal_ns && (end == RequestRecord::kNever || int64_t(end) * 1000 > signal_ns)) ++n;
         }
+        return n;
+    }
+
+    void add_warnings(Verdict& v) const {
+        if (run_.stop_signal_ns && in_flight_at_signal() == 0)
+            v.warnings.push_back("no request was in flight at the stop signal: add slow requests ([[load.mix]]) "
+                                 "for the drain to be tested");
         if (run_.requests_not_recorded)
             v.warnings.push_back(fmt::format("{} requests were not recorded (record capacity reached)",
                                              run_.requests_not_recorded));
@@ -268,15 +271,10 @@ private:
     }
 
     std::string pass_facts() const {
-        size_t drops = 0, in_flight = 0;
-        for (const RequestRecord& r : run_.records) {
-            drops += counts_as_drop(r) ? 1 : 0;
-            if (run_.stop_signal_ns && int64_t(r.started_us) * 1000 < *run_.stop_signal_ns &&
-                int64_t(r.ended_at_us()) * 1000 > *run_.stop_signal_ns)
-                ++in_flight;
-        }
+        size_t drops = 0;
+        for (const RequestRecord& r : run_.records) drops += counts_as_drop(r) ? 1 : 0;
         std::string s = fmt::format("{} of {} requests dropped", drops, run_.records.size());
-        if (run_.stop_signal_ns) s += fmt::format(" ({} in flight at {})", in_flight, signal_);
+        if (run_.stop_signal_ns) s += fmt::format(" ({} in flight at {})", in_flight_at_signal(), signal_);
         if (run_.exit.exited && run_.exit.code) s += "; " + exit_facts();
         return s;
     }
