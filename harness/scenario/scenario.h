@@ -65,10 +65,50 @@ struct LoadSpec {
     }
 };
 
+// A dependency the target uses (a database, a cache, a queue): started before the target, stopped
+// after it, and reached only through draincheck's fault proxy.
+struct DependencySpec {
+    std::string name;                        // how faults refer to it
+    std::vector<std::string> command;       // argv; "{port}" = the port the dependency listens on
+    std::string cwd;                         // empty = the scenario file's directory
+    struct Ready {
+        enum class Kind { tcp, command };
+        Kind kind = Kind::tcp;
+        std::vector<std::string> command;    // Kind::command: ready once it exits 0; "{port}" substituted
+        Nanos timeout = std::chrono::seconds(10);
+        Nanos interval = std::chrono::milliseconds(50);
+    } ready;
+    // Added to the target's environment: "{port}" = the proxy port the target must use,
+    // "{proxy_port}" the same, "{direct_port}" = the dependency itself (bypasses every fault).
+    std::map<std::string, std::string> env;
+    int stop_signal = 15;                    // how draincheck stops it at the end of the run
+    Nanos kill_after = std::chrono::seconds(5);
+    int line = 0;
+    int column = 0;
+};
+
+// A Toxiproxy-style disturbance on the proxy between the target and a dependency.
+struct ToxicSpec {
+    enum class Kind { latency, bandwidth, blackhole, reset_peer, slow_close, limit_data };
+    // downstream = dependency -> target (answers), upstream = target -> dependency (commands).
+    enum class Direction { downstream, upstream, both };
+    Kind kind = Kind::latency;
+    Direction direction = Direction::downstream;
+    Nanos latency{0};                        // latency: added to every chunk
+    Nanos jitter{0};                         // latency: +- uniformly at random
+    uint64_t rate = 0;                       // bandwidth: bytes per second
+    Nanos timeout{0};                        // reset_peer: connection age at which it is reset
+    Nanos delay{0};                          // slow_close: how long a close is held back
+    uint64_t bytes = 0;                      // limit_data: bytes a connection may carry, then closed
+};
+
 struct FaultSpec {
     Nanos at{0};                             // from the moment load started
     std::string action;                      // registry name, e.g. "signal"
     int signal = 15;                         // for action = "signal"
+    std::string dependency;                  // for the *_dependency actions and "toxic"
+    std::optional<ToxicSpec> toxic;          // for action = "toxic"
+    std::optional<Nanos> until;              // "toxic": removed at this time (from load start)
     // Where the fault was declared, for error messages raised after parsing.
     int line = 0;
     int column = 0;
@@ -81,6 +121,15 @@ struct ExpectSpec {
     std::optional<double> max_error_rate;        // fraction in [0,1] of non-ok requests before the fault
     bool refused_after_close_clean = false;      // refused_after_close = "clean"
     std::optional<bool> ready_fails_during_drain;
+    // Every connection the target opened to a dependency was closed before the target exited.
+    std::optional<bool> dependency_closed_before_exit;
+    // While a dependency is down (killed or frozen) and after it returns.
+    struct DependencyDown {
+        std::optional<Nanos> max_latency;    // every request answered within this, error or not
+        std::optional<bool> ready_fails;     // the target's ready probe fails during the outage
+        std::optional<Nanos> recovers_within;  // from the dependency's return to requests succeeding
+    };
+    std::optional<DependencyDown> dependency_down;
 };
 
 struct Scenario {
@@ -89,6 +138,7 @@ struct Scenario {
     std::string source_path;                 // the file it was read from
     TargetSpec target;
     LoadSpec load;
+    std::vector<DependencySpec> dependencies;   // [[dependencies]], in declaration order
     std::vector<FaultSpec> faults;           // sorted by `at`
     ExpectSpec expect;
 };
