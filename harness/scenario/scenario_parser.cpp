@@ -4,6 +4,7 @@
 
 #include "common/duration.h"
 #include "common/signals.h"
+#include "scenario/section_readers.h"
 #include "scenario/table_reader.h"
 
 #include <fmt/format.h>
@@ -27,7 +28,6 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr Nanos kMaxLoadDuration = 1h;   // longer runs are typos; records are kept in memory
-const std::vector<std::string_view> kActions = {"signal"};
 
 // RFC 9110 token characters: what a method or a header name may consist of.
 bool is_token_char(char c) {
@@ -53,13 +53,6 @@ bool is_ip_literal_or_localhost(const std::string& host) {
     in6_addr buffer;
     return host == "localhost" || ::inet_pton(AF_INET, host.c_str(), &buffer) == 1 ||
            ::inet_pton(AF_INET6, host.c_str(), &buffer) == 1;
-}
-
-// Absolute and normalized, without a trailing separator.
-std::string absolute_directory(const fs::path& dir) {
-    fs::path normal = fs::absolute(dir).lexically_normal();
-    if (normal.has_relative_path() && normal.filename().empty()) normal = normal.parent_path();
-    return normal.string();
 }
 
 void read_request(const TableReader& t, RequestTemplate& r) {
@@ -114,15 +107,7 @@ void read_ready(const TableReader& t, ReadyProbe& ready) {
 
 void read_target(const TableReader& t, const fs::path& scenario_dir, TargetSpec& target) {
     t.require("command", "array of strings (the target's argv, e.g. [\"node\", \"server.js\"])");
-    const toml::array& command = *t.array("command");
-    if (command.empty()) t.fail("command", "expected a non-empty array of strings (the argv), got an empty array");
-    for (size_t i = 0; i < command.size(); ++i) {
-        const toml::node& arg = *command.get(i);
-        std::string key = fmt::format("{}[{}]", t.dotted("command"), i);
-        if (!arg.is_string()) t.fail_at(arg, key + ": expected a string, got " + describe_value(arg));
-        target.command.emplace_back(*arg.value<std::string_view>());
-    }
-    if (target.command.front().empty()) t.fail_at(*command.get(0), t.dotted("command") + "[0]: expected a program, got \"\"");
+    target.command = *t.argv("command", "[\"node\", \"server.js\"]");
 
     fs::path cwd = scenario_dir;
     if (auto v = t.non_empty_string("cwd")) cwd = scenario_dir / *v;   // an absolute *v replaces the directory
@@ -139,17 +124,7 @@ void read_target(const TableReader& t, const fs::path& scenario_dir, TargetSpec&
         }
     }
 
-    if (const toml::table* env = t.free_form_table("env")) {
-        for (const auto& [k, value] : *env) {
-            std::string name(k.str());
-            std::string key = t.dotted("env") + "." + name;
-            if (name.empty() || name.find('=') != std::string::npos)
-                t.fail_at(value, key + ": expected an environment variable name without \"=\", got \"" + name + "\"");
-            if (value.is_string()) target.env[name] = *value.value<std::string>();
-            else if (value.is_integer()) target.env[name] = std::to_string(*value.value<int64_t>());
-            else t.fail_at(value, key + ": expected a string or an integer, got " + describe_value(value));
-        }
-    }
+    if (auto env = t.env_table("env")) target.env = std::move(*env);
 
     target.allow_remote = t.boolean("allow_remote").value_or(false);
     if (auto host = t.string("host")) {
@@ -202,30 +177,6 @@ void read_load(const TableReader& t, LoadSpec& load) {
     }
 }
 
-void read_faults(const TableReader& top, const LoadSpec& load, std::vector<FaultSpec>& faults) {
-    auto tables = top.array_of_tables("faults");
-    for (size_t i = 0; i < tables.size(); ++i) {
-        TableReader f(top.file(), *tables[i], fmt::format("faults[{}]", i), {"at", "action", "signal"});
-        FaultSpec fault;
-        fault.line = int(tables[i]->source().begin.line);
-        fault.column = int(tables[i]->source().begin.column);
-        f.require("at", "duration (when the fault fires, from the start of load, e.g. \"3s\")");
-        fault.at = *f.duration("at", true);
-        if (fault.at >= load.duration)
-            f.fail("at", format_duration(fault.at) + " is not within load.duration (" + format_duration(load.duration) + ")");
-        f.require("action", fmt::format("string (one of: {})", fmt::join(kActions, ", ")));
-        fault.action = *f.string("action");
-        if (std::find(kActions.begin(), kActions.end(), fault.action) == kActions.end())
-            f.fail("action", fmt::format("unknown action \"{}\"; known actions: {}", fault.action, fmt::join(kActions, ", ")));
-        if (fault.action == "signal") {
-            f.require("signal", "signal name (e.g. \"TERM\")");
-            fault.signal = *f.signal("signal");
-        }
-        faults.push_back(fault);
-    }
-    std::stable_sort(faults.begin(), faults.end(), [](const FaultSpec& a, const FaultSpec& b) { return a.at < b.at; });
-}
-
 bool is_common_stop_signal(int signo) { return signo == SIGTERM || signo == SIGINT || signo == SIGQUIT || signo == SIGKILL; }
 
 // Drain assertions describe what happens after a stop signal, so one must be sent.
@@ -256,6 +207,33 @@ void read_expect(const TableReader& t, ExpectSpec& e) {
         e.refused_after_close_clean = *v == "clean";
     }
     e.ready_fails_during_drain = t.boolean("ready_fails_during_drain");
+    e.dependency_closed_before_exit = t.boolean("dependency_closed_before_exit");
+    if (auto down = t.table("dependency_down", {"max_latency", "ready_fails", "recovers_within"})) {
+        ExpectSpec::DependencyDown d;
+        d.max_latency = down->duration("max_latency", false);
+        d.ready_fails = down->boolean("ready_fails");
+        d.recovers_within = down->duration("recovers_within", false);
+        e.dependency_down = d;
+    }
+}
+
+bool has_action(const Scenario& s, std::initializer_list<std::string_view> actions) {
+    return std::any_of(s.faults.begin(), s.faults.end(), [&](const FaultSpec& f) {
+        return std::find(actions.begin(), actions.end(), f.action) != actions.end();
+    });
+}
+
+// Dependency assertions need a dependency, and an outage to judge the behaviour during one.
+void require_dependencies_for_dependency_keys(const TableReader& t, const Scenario& s) {
+    if (s.expect.dependency_closed_before_exit && s.dependencies.empty())
+        t.fail("dependency_closed_before_exit", "needs a [[dependencies]] entry whose connections it can check");
+    if (!s.expect.dependency_down) return;
+    if (!has_action(s, {"kill_dependency", "stop_dependency"}))
+        t.fail("dependency_down", "needs a [[faults]] entry with action \"kill_dependency\" or \"stop_dependency\"");
+    if (s.expect.dependency_down->recovers_within && !has_action(s, {"restart_dependency", "cont_dependency"}))
+        t.fail_at(*t.get("dependency_down")->as_table()->get("recovers_within"),
+                  t.dotted("dependency_down") + ".recovers_within needs a [[faults]] entry with action "
+                  "\"restart_dependency\" or \"cont_dependency\" that brings the dependency back");
 }
 
 // Relative paths in a scenario are relative to where the file really is, even through a symlink.
@@ -269,7 +247,7 @@ fs::path scenario_directory(const std::string& file) {
 Scenario read_scenario(const toml::table& root, const std::string& file) {
     Scenario s;
     s.source_path = file;
-    TableReader top(file, root, "", {"name", "description", "target", "load", "faults", "expect"});
+    TableReader top(file, root, "", {"name", "description", "target", "load", "dependencies", "faults", "expect"});
     s.name = top.non_empty_string("name").value_or(fs::path(file).stem().string());
     s.description = top.string("description").value_or("");
     top.require("target", "table [target]");
@@ -282,11 +260,14 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
                                    "headers", "body", "keep_alive", "timeout", "threads", "max_requests",
                                    "after_exit", "closed_idle_window", "seed", "mix"});
     read_load(*load, s.load);
-    read_faults(top, s.load, s.faults);
+    read_dependencies(top, scenario_directory(file), s.target, s.dependencies);
+    read_faults(top, s.load, s.dependencies, s.faults);
     if (auto expect = top.table("expect", {"dropped_inflight", "exit_code", "exit_within", "max_error_rate",
-                                           "refused_after_close", "ready_fails_during_drain"})) {
+                                           "refused_after_close", "ready_fails_during_drain",
+                                           "dependency_closed_before_exit", "dependency_down"})) {
         read_expect(*expect, s.expect);
         require_stop_signal_for_drain_keys(*expect, s);
+        require_dependencies_for_dependency_keys(*expect, s);
     }
     return s;
 }

@@ -6,6 +6,8 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace draincheck {
 
@@ -29,6 +31,9 @@ private:
     int line_, column_;
     std::string message_;
 };
+
+// The fault actions a scenario may name, in documentation order.
+std::vector<std::string_view> fault_action_names();
 
 // Throws ScenarioError.
 Scenario parse_scenario_file(const std::string& path);

@@ -163,6 +163,7 @@ std::optional<Nanos> TableReader::duration(std::string_view key, bool allow_zero
     if (!n) return std::nullopt;
     if (!n->is_string()) fail(key, "expected a duration string like \"10s\", got " + describe_value(*n));
     std::string text(*n->value<std::string_view>());
+    if (!text.empty() && text.front() == '-') fail(key, "expected a duration >= 0, got \"" + text + "\"");
     auto d = parse_duration(text);
     if (!d) fail(key, "expected a duration like \"250ms\", \"10s\" or \"2m30s\" (units ns us ms s m h), got \"" + text + "\"");
     if (!allow_zero && d->count() == 0) fail(key, "expected a duration > 0, got \"" + text + "\"");
@@ -214,6 +215,37 @@ std::vector<const toml::table*> TableReader::array_of_tables(std::string_view ke
         tables.push_back(entry.as_table());
     }
     return tables;
+}
+
+std::optional<std::vector<std::string>> TableReader::argv(std::string_view key, std::string_view example) const {
+    const toml::array* list = array(key);
+    if (!list) return std::nullopt;
+    if (list->empty()) fail(key, "expected a non-empty array of strings (an argv, e.g. " + std::string(example) + "), got an empty array");
+    std::vector<std::string> out;
+    for (size_t i = 0; i < list->size(); ++i) {
+        const toml::node& arg = *list->get(i);
+        std::string where = dotted(key) + "[" + std::to_string(i) + "]";
+        if (!arg.is_string()) fail_at(arg, where + ": expected a string, got " + describe_value(arg));
+        out.emplace_back(*arg.value<std::string_view>());
+    }
+    if (out.front().empty()) fail_at(*list->get(0), dotted(key) + "[0]: expected a program, got \"\"");
+    return out;
+}
+
+std::optional<std::map<std::string, std::string>> TableReader::env_table(std::string_view key) const {
+    const toml::table* env = free_form_table(key);
+    if (!env) return std::nullopt;
+    std::map<std::string, std::string> out;
+    for (const auto& [k, value] : *env) {
+        std::string name(k.str());
+        std::string where = dotted(key) + "." + name;
+        if (name.empty() || name.find('=') != std::string::npos)
+            fail_at(value, where + ": expected an environment variable name without \"=\", got \"" + name + "\"");
+        if (value.is_string()) out[name] = *value.value<std::string>();
+        else if (value.is_integer()) out[name] = std::to_string(*value.value<int64_t>());
+        else fail_at(value, where + ": expected a string or an integer, got " + describe_value(value));
+    }
+    return out;
 }
 
 }  // namespace draincheck

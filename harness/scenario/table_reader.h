@@ -53,7 +53,11 @@ public:
     std::optional<TableReader> table(std::string_view key, std::vector<std::string_view> known_keys) const;
     // A table whose keys the user chooses (env, headers), so none is unknown; nullptr if absent.
     const toml::table* free_form_table(std::string_view key) const;
+    // `env = { NAME = "value" | 123 }`: names without "=", values strings or integers.
+    std::optional<std::map<std::string, std::string>> env_table(std::string_view key) const;
     const toml::array* array(std::string_view key) const;
+    // A non-empty array of strings whose first entry (the program) is not empty.
+    std::optional<std::vector<std::string>> argv(std::string_view key, std::string_view example) const;
     // `[[key]]`: an array whose entries are all tables.
     std::vector<const toml::table*> array_of_tables(std::string_view key) const;
 

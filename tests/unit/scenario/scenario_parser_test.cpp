@@ -395,7 +395,7 @@ TEST(ScenarioParserErrors, NumbersOutOfRange) {
 TEST(ScenarioParserErrors, DurationsOutOfRangeOrMalformed) {
     EXPECT_TRUE(fails_with(kTarget + "[load]\nduration = \"0s\"\n", 4, 12, {"load.duration: expected a duration > 0, got \"0s\""}));
     EXPECT_TRUE(fails_with(kTarget + "[load]\nduration = \"-2s\"\n", 4, 12,
-                           {"load.duration: expected a duration like \"250ms\", \"10s\" or \"2m30s\" (units ns us ms s m h), got \"-2s\""}));
+                           {"load.duration: expected a duration >= 0, got \"-2s\""}));
     EXPECT_TRUE(fails_with(kTarget + "[load]\nduration = \"10sec\"\n", 4, 12, {"got \"10sec\""}));
     EXPECT_TRUE(fails_with(kTarget + "[load]\nduration = \"2h\"\n", 4, 12, {"load.duration: expected a duration of at most 1h, got \"2h\""}));
     EXPECT_TRUE(fails_with(kMinimal + "timeout = \"0ms\"\n", 5, 11, {"load.timeout: expected a duration > 0"}));
@@ -470,7 +470,8 @@ TEST(ScenarioParserErrors, FaultsMustFitTheLoadAndBeKnown) {
                             "got \"TERMINATE\""}));
     EXPECT_TRUE(fails_with(kMinimal + "[[faults]]\nat = \"1s\"\naction = \"signal\"\n", 5, 1, {"faults[0].signal: missing required signal name"}));
     EXPECT_TRUE(fails_with(kMinimal + "[[faults]]\naction = \"signal\"\nsignal = \"TERM\"\n", 5, 1, {"faults[0].at: missing required duration"}));
-    EXPECT_TRUE(fails_with(kMinimal + "[[faults]]\nat = \"1s\"\n", 5, 1, {"faults[0].action: missing required string (one of: signal)"}));
+    EXPECT_TRUE(fails_with(kMinimal + "[[faults]]\nat = \"1s\"\n", 5, 1, {"faults[0].action: missing required string (one of: signal, kill_dependency, stop_dependency, "
+                                                     "cont_dependency, restart_dependency, toxic)"}));
     EXPECT_TRUE(fails_with(kMinimal + "[[faults]]\nat = 1\n", 6, 6, {"faults[0].at: expected a duration string like \"10s\", got integer 1"}));
 }
 
@@ -577,8 +578,12 @@ std::set<std::string> accepted_keys(const std::string& table) {
         {"target.ready", kTarget + "ready = { " + unknown.substr(0, unknown.size() - 1) + " }\n" + kLoad},
         {"load", kTarget + "[load]\n" + unknown},
         {"load.mix", kMinimal + "[[load.mix]]\n" + unknown},
+        {"dependencies", kMinimal + "[[dependencies]]\n" + unknown},
+        {"dependencies.ready", kMinimal + "[[dependencies]]\nname = \"db\"\ncommand = [\"x\"]\nready = { " +
+                                   unknown.substr(0, unknown.size() - 1) + " }\n"},
         {"faults", kMinimal + "[[faults]]\n" + unknown},
-        {"expect", kMinimal + "[expect]\n" + unknown}};
+        {"expect", kMinimal + "[expect]\n" + unknown},
+        {"expect.dependency_down", kMinimal + "[expect.dependency_down]\n" + unknown}};
     std::string message = error_of(probe.at(table)).message();
     const std::string marker = "expected one of: ";
     if (message.find(marker) == std::string::npos) return {message};   // shows up in the failed comparison
@@ -591,10 +596,21 @@ std::set<std::string> accepted_keys(const std::string& table) {
 // A valid scenario with `example` (one "key = value" line) placed in `table`, replacing that
 // key's line if the base scenario has one.
 std::string scenario_with(const DocumentedKey& d) {
+    // Faults other than `signal` act on the dependency "db", which also makes an outage to judge.
+    static const std::map<std::string, std::string> toxic_for_key = {
+        {"latency", "latency"}, {"jitter", "latency"}, {"rate", "bandwidth"}, {"timeout", "reset_peer"},
+        {"delay", "slow_close"}, {"bytes", "limit_data"}, {"direction", "blackhole"}, {"until", "blackhole"},
+        {"toxic", "blackhole"}, {"dependency", "blackhole"}};
+    std::string fault = "at = \"1s\"\naction = \"signal\"\nsignal = \"TERM\"\n";
+    if (d.table == "faults" && toxic_for_key.count(d.key))
+        fault = "at = \"1s\"\naction = \"toxic\"\ndependency = \"db\"\ntoxic = \"" + toxic_for_key.at(d.key) + "\"\n" +
+                (d.key == "toxic" || d.key == "jitter" ? "latency = \"10ms\"\n" : "");
     std::map<std::string, std::string> body = {
         {"", ""}, {"target", "command = [\"x\"]\n"}, {"target.ready", ""}, {"load", "duration = \"10s\"\n"},
-        {"load.mix", ""}, {"faults", "at = \"1s\"\naction = \"signal\"\nsignal = \"TERM\"\n"}, {"expect", ""}};
+        {"load.mix", ""}, {"dependencies", "name = \"db\"\ncommand = [\"x\"]\n"}, {"dependencies.ready", ""},
+        {"faults", fault}, {"expect", ""}, {"expect.dependency_down", ""}};
     if (d.table == "target.ready" && d.key != "http" && d.key != "tcp") body["target.ready"] = "tcp = true\n";
+    if (d.table == "dependencies.ready" && d.key != "command" && d.key != "tcp") body["dependencies.ready"] = "tcp = true\n";
     std::string& lines = body.at(d.table);
     size_t own = lines.find(d.key + " = ");
     if (own != std::string::npos) lines.erase(own, lines.find('\n', own) + 1 - own);
@@ -602,16 +618,22 @@ std::string scenario_with(const DocumentedKey& d) {
     auto section = [&](const std::string& header, const std::string& table, bool always) {
         return always || !body[table].empty() ? header + "\n" + body[table] : std::string();
     };
+    const std::string outage = "[[faults]]\nat = \"2s\"\naction = \"kill_dependency\"\ndependency = \"db\"\n"
+                               "[[faults]]\nat = \"3s\"\naction = \"restart_dependency\"\ndependency = \"db\"\n";
     return body[""] + section("[target]", "target", true) + section("[target.ready]", "target.ready", false) +
            section("[load]", "load", true) + section("[[load.mix]]", "load.mix", false) +
-           section("[[faults]]", "faults", true) + section("[expect]", "expect", false);
+           section("[[dependencies]]", "dependencies", true) +
+           section("[dependencies.ready]", "dependencies.ready", false) + section("[[faults]]", "faults", true) +
+           outage + section("[expect]", "expect", false) +
+           section("[expect.dependency_down]", "expect.dependency_down", false);
 }
 
 }  // namespace
 
 TEST(ScenarioReference, DocumentsExactlyTheKeysEachTableAccepts) {
     auto documented = documented_keys(read_text(fs::path(DRAINCHECK_SOURCE_DIR) / "docs" / "scenario-reference.md"));
-    for (const std::string table : {"", "target", "target.ready", "load", "load.mix", "faults", "expect"}) {
+    for (const std::string table : {"", "target", "target.ready", "load", "load.mix", "dependencies", "dependencies.ready",
+                                    "faults", "expect", "expect.dependency_down"}) {
         std::set<std::string> keys;
         for (const auto& d : documented)
             if (d.table == table) keys.insert(d.key);
