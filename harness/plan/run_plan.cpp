@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -56,16 +57,56 @@ uint16_t bind_probe(const std::string& host, uint16_t port) {
 
 }  // namespace
 
-std::string substitute_placeholders(const std::string& text, uint16_t port) {
-    static const std::string key = "{port}";
-    std::string out = text;
-    for (size_t at = out.find(key); at != std::string::npos; at = out.find(key, at)) {
-        std::string value = std::to_string(port);
-        out.replace(at, key.size(), value);
-        at += value.size();
+std::string substitute_placeholders(const std::string& text, const std::map<std::string, std::string>& values) {
+    std::string out;
+    for (size_t i = 0; i < text.size();) {
+        bool replaced = false;
+        if (text[i] == '{') {
+            for (const auto& [name, value] : values) {
+                if (text.compare(i + 1, name.size(), name) == 0 && text.size() > i + 1 + name.size() &&
+                    text[i + 1 + name.size()] == '}') {
+                    out += value;
+                    i += name.size() + 2;
+                    replaced = true;
+                    break;
+                }
+            }
+        }
+        if (!replaced) out += text[i++];
     }
     return out;
 }
+
+std::string substitute_placeholders(const std::string& text, uint16_t port) {
+    return substitute_placeholders(text, {{"port", std::to_string(port)}});
+}
+
+namespace {
+
+// A relative program path ("./server", "bin/app") is relative to the process's cwd.
+std::vector<std::string> make_argv(const std::vector<std::string>& command, const std::string& cwd,
+                                   const std::map<std::string, std::string>& values) {
+    std::vector<std::string> argv;
+    for (const auto& arg : command) argv.push_back(substitute_placeholders(arg, values));
+    std::string& program = argv.front();
+    if (program.find('/') != std::string::npos && !std::filesystem::path(program).is_absolute() && !cwd.empty())
+        program = (std::filesystem::path(cwd) / program).lexically_normal().string();
+    return argv;
+}
+
+// A free loopback port for a dependency or its proxy, distinct from every port already planned.
+uint16_t free_port(std::vector<uint16_t>& taken) {
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        uint16_t port = bind_probe("127.0.0.1", 0);
+        if (std::find(taken.begin(), taken.end(), port) == taken.end()) {
+            taken.push_back(port);
+            return port;
+        }
+    }
+    throw PlanError("cannot find a free loopback port for a dependency");
+}
+
+}  // namespace
 
 RunPlan make_run_plan(const Scenario& scenario) {
     RunPlan plan;
@@ -74,13 +115,28 @@ RunPlan make_run_plan(const Scenario& scenario) {
     plan.host = t.host == "localhost" ? "127.0.0.1" : t.host;
     plan.port = bind_probe(plan.host, t.port.value_or(0));
 
+    std::vector<uint16_t> taken = {plan.port};
+    std::map<std::string, std::string> dependency_env;
+    for (const DependencySpec& d : scenario.dependencies) {
+        DependencyPlan dp;
+        dp.name = d.name;
+        dp.port = free_port(taken);
+        dp.proxy_port = free_port(taken);
+        std::map<std::string, std::string> own = {{"port", std::to_string(dp.port)}};
+        dp.launch.cwd = d.cwd;
+        dp.launch.argv = make_argv(d.command, d.cwd, own);
+        if (d.ready.kind == DependencySpec::Ready::Kind::command) dp.ready_argv = make_argv(d.ready.command, d.cwd, own);
+        std::map<std::string, std::string> for_target = {{"port", std::to_string(dp.proxy_port)},
+                                                         {"proxy_port", std::to_string(dp.proxy_port)},
+                                                         {"direct_port", std::to_string(dp.port)}};
+        for (const auto& [name, value] : d.env) dependency_env[name] = substitute_placeholders(value, for_target);
+        plan.dependencies.push_back(std::move(dp));
+    }
+
     plan.launch.cwd = t.cwd;
-    for (const auto& arg : t.command) plan.launch.argv.push_back(substitute_placeholders(arg, plan.port));
-    // A relative program path ("./server", "bin/app") is relative to the target's cwd.
-    std::string& program = plan.launch.argv.front();
-    if (program.find('/') != std::string::npos && !std::filesystem::path(program).is_absolute() && !t.cwd.empty())
-        program = (std::filesystem::path(t.cwd) / program).lexically_normal().string();
+    plan.launch.argv = make_argv(t.command, t.cwd, {{"port", std::to_string(plan.port)}});
     for (const auto& [name, value] : t.env) plan.launch.env[name] = substitute_placeholders(value, plan.port);
+    plan.launch.env.insert(dependency_env.begin(), dependency_env.end());
     plan.launch.env.emplace("PORT", std::to_string(plan.port));
     plan.launch.env_clear = t.env_clear;
     for (const auto& name : t.mask_env) {

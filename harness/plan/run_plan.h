@@ -4,13 +4,24 @@
 #include "scenario/scenario.h"
 #include "supervisor/supervisor.h"
 
+#include <map>
 #include <stdexcept>
 #include <string>
 
 namespace draincheck {
 
+// One dependency, concretely: its port, the proxy's port in front of it, its argv.
+struct DependencyPlan {
+    std::string name;
+    uint16_t port = 0;                       // where the dependency itself listens
+    uint16_t proxy_port = 0;                 // where the target reaches it, through the fault proxy
+    LaunchSpec launch;
+    std::vector<std::string> ready_argv;     // for ready.kind = command, placeholders substituted
+};
+
 struct RunPlan {
     Scenario scenario;
+    std::vector<DependencyPlan> dependencies;   // in scenario order
     std::string host;        // numeric address the target listens on
     uint16_t port = 0;
     LaunchSpec launch;
@@ -24,6 +35,8 @@ struct PlanError : std::runtime_error {
 
 // Replaces every "{port}" in `text`.
 std::string substitute_placeholders(const std::string& text, uint16_t port);
+// Replaces every "{name}" in `text` by its value.
+std::string substitute_placeholders(const std::string& text, const std::map<std::string, std::string>& values);
 
 // Throws PlanError (e.g. "port 8080 on 127.0.0.1 is already in use").
 RunPlan make_run_plan(const Scenario& scenario);
