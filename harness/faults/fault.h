@@ -1,6 +1,7 @@
 #pragma once
 // A fault is something done to the system under test at a scheduled time. Each kind lives in its
 // own file in this folder and is listed, by its scenario `action` name, in fault_registry.cpp.
+#include "dependencies/dependency.h"
 #include "scenario/scenario.h"
 #include "supervisor/supervisor.h"
 #include "verifier/run_events.h"
@@ -19,6 +20,10 @@ struct FaultContext {
     std::function<void(EventType, std::string detail)> emit;
     // Called when the fault asked the target to stop (starts the drain phase and the grace timer).
     std::function<void(int signo)> stop_requested;
+    // The dependency of that name (the parser has checked that it exists).
+    std::function<Dependency&(const std::string& name)> dependency;
+    // Runs `action` at `at` (from the start of load), unless the run has ended by then.
+    std::function<void(Nanos at, std::function<void()> action)> at_time;
 };
 
 class Fault {

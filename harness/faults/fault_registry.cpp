@@ -1,5 +1,7 @@
 #include "faults/fault.h"
+#include "faults/dependency_fault.h"
 #include "faults/signal_fault.h"
+#include "faults/toxic_fault.h"
 
 #include <csignal>
 #include <stdexcept>
@@ -9,6 +11,11 @@ namespace draincheck {
 const std::vector<std::pair<std::string, FaultFactory>>& fault_registry() {
     static const std::vector<std::pair<std::string, FaultFactory>> registry = {
         {"signal", &make_signal_fault},
+        {"kill_dependency", &make_kill_dependency_fault},
+        {"stop_dependency", &make_stop_dependency_fault},
+        {"cont_dependency", &make_cont_dependency_fault},
+        {"restart_dependency", &make_restart_dependency_fault},
+        {"toxic", &make_toxic_fault},
     };
     return registry;
 }

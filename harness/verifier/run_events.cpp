@@ -15,6 +15,13 @@ std::string_view event_type_name(EventType t) {
     case EventType::forced_kill: return "forced_kill";
     case EventType::load_stopped: return "load_stopped";
     case EventType::note: return "note";
+    case EventType::dependency_spawned: return "dependency_spawned";
+    case EventType::dependency_ready: return "dependency_ready";
+    case EventType::dependency_down: return "dependency_down";
+    case EventType::dependency_up: return "dependency_up";
+    case EventType::dependency_exited: return "dependency_exited";
+    case EventType::toxic_added: return "toxic_added";
+    case EventType::toxic_removed: return "toxic_removed";
     }
     return "?";
 }

@@ -19,6 +19,14 @@ enum class EventType {
     forced_kill,      // harness sent SIGKILL to the group after kill_after
     load_stopped,
     note,             // anything else worth showing on the timeline
+    // Dependencies (the event's subject names which one).
+    dependency_spawned,   // its process started (detail: pid)
+    dependency_ready,     // its ready probe passed
+    dependency_down,      // killed or frozen by a fault: the outage starts
+    dependency_up,        // back (restarted and ready, or continued): the outage ends
+    dependency_exited,    // its process ended (detail as for `exited`)
+    toxic_added,          // detail: the toxic, e.g. "latency 50ms downstream"
+    toxic_removed,
 };
 
 std::string_view event_type_name(EventType t);
@@ -27,6 +35,7 @@ struct RunEvent {
     EventType type;
     int64_t at_ns;          // since run start
     std::string detail;
+    std::string subject = {};   // what it happened to: "" = the target, else a dependency's name
 };
 
 // How the target's process ended.

@@ -1,6 +1,7 @@
 #pragma once
 // Everything a run produced, handed to the verifier and the report writers.
 #include "load/request_record.h"
+#include "proxy/proxy_connection.h"
 #include "scenario/scenario.h"
 #include "supervisor/supervisor.h"
 #include "verifier/phase.h"
@@ -10,6 +11,24 @@
 #include <vector>
 
 namespace draincheck {
+
+// One stretch of time in which a dependency was down (killed or frozen).
+struct Outage {
+    int64_t down_ns = 0;
+    std::optional<int64_t> up_ns;            // nullopt: still down at the end of the run
+    std::string how;                         // "killed", "frozen"
+};
+
+// What happened to one dependency and between it and the target.
+struct DependencyResult {
+    std::string name;
+    uint16_t port = 0;
+    uint16_t proxy_port = 0;
+    std::vector<std::string> argv;
+    std::vector<ProxyConnection> connections;   // every connection through its proxy, in order
+    std::vector<Outage> outages;
+    std::vector<LogLine> log_tail;           // its own output (the last process's)
+};
 
 struct RunResult {
     Scenario scenario;
@@ -30,6 +49,8 @@ struct RunResult {
     uint64_t log_lines_total = 0;
     bool aborted = false;                    // the harness was interrupted (partial result)
     uint64_t requests_not_recorded = 0;      // beyond max_requests or record capacity
+    std::vector<DependencyResult> dependencies;   // in scenario order
+    std::vector<DrainProbe> outage_probes;   // the target's ready probes while a dependency was down
 };
 
 // The instants that split this run into phases.

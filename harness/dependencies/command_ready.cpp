@@ -1,0 +1,91 @@
+#include "dependencies/command_ready.h"
+
+#include "common/signals.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+
+namespace draincheck {
+namespace {
+
+struct CommandWait : std::enable_shared_from_this<CommandWait> {
+    CommandWait(boost::asio::io_context& io, const RunClock& clock, LaunchSpec spec, SteadyClock::time_point deadline,
+                std::chrono::nanoseconds interval, std::function<void(bool, std::string)> done)
+        : io(io), clock(clock), spec(std::move(spec)), deadline(deadline), interval(interval), timer(io),
+          done(std::move(done)) {}
+
+    void arm_deadline() {
+        deadline_timer.expires_at(deadline);
+        deadline_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+            if (ec || self->cancelled) return;
+            if (self->process) self->process->kill_group();   // a probe that hangs is a failed probe
+            self->finish(false, self->last.empty() ? "the command did not finish" : self->last);
+        });
+    }
+
+    void attempt() {
+        if (cancelled) return;
+        process = std::make_unique<Supervisor>(io, clock, spec);
+        try {
+            process->start([self = shared_from_this()](const ExitInfo& e) { self->on_exit(e); });
+        } catch (const LaunchError& e) {
+            finish(false, e.what());
+        }
+    }
+
+    void on_exit(const ExitInfo& e) {
+        if (cancelled) return;
+        if (e.code == 0) return finish(true, "exit 0");
+        last = e.signal ? "killed by " + signal_name(*e.signal) : "exit " + std::to_string(e.code.value_or(-1));
+        auto tail = process->log_tail();
+        if (!tail.empty()) last += ": " + tail.back().text;
+        if (SteadyClock::now() + interval >= deadline) return finish(false, last);
+        timer.expires_after(interval);
+        timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+            if (!ec) self->attempt();
+        });
+    }
+
+    void finish(bool ok, std::string detail) {
+        if (cancelled) return;
+        cancelled = true;
+        timer.cancel();
+        deadline_timer.cancel();
+        // The supervisor is released later: this may run inside its own exit callback.
+        boost::asio::post(io, [self = shared_from_this()] { self->process.reset(); });
+        done(ok, std::move(detail));
+    }
+
+    boost::asio::io_context& io;
+    const RunClock& clock;
+    LaunchSpec spec;
+    SteadyClock::time_point deadline;
+    std::chrono::nanoseconds interval;
+    boost::asio::steady_timer timer, deadline_timer{io};
+    std::string last;
+    std::function<void(bool, std::string)> done;
+    std::unique_ptr<Supervisor> process;
+    bool cancelled = false;
+};
+
+}  // namespace
+
+std::function<void()> async_wait_command_ready(boost::asio::io_context& io, const RunClock& clock, LaunchSpec command,
+                                               std::chrono::nanoseconds timeout, std::chrono::nanoseconds interval,
+                                               std::function<void(bool ready, std::string last)> done) {
+    command.log_tail_lines = 5;
+    auto wait = std::make_shared<CommandWait>(io, clock, std::move(command), SteadyClock::now() + timeout, interval,
+                                              std::move(done));
+    wait->arm_deadline();
+    wait->attempt();
+    return [wait] {
+        wait->cancelled = true;
+        wait->timer.cancel();
+        wait->deadline_timer.cancel();
+        if (wait->process) wait->process->kill_group();
+    };
+}
+
+}  // namespace draincheck
