@@ -73,19 +73,29 @@ private:
             stream(query_number(target, "ms", 1000), query_number(target, "bytes", 10000));
         } else if (path == "/healthz") {
             bool ok = server_.ready() && !server_.draining();
+            if (ok && server_.routes()) return server_.routes()->health(answer_later());
             respond(ok ? http::status::ok : http::status::service_unavailable, ok ? "ok\n" : "draining\n");
         } else if (path == "/") {
             respond(http::status::ok, "hello\n");
-        } else {
+        } else if (Routes* routes = server_.routes();
+                   !routes || !routes->handle(std::string_view(request_.method_string()), target, answer_later())) {
             respond(http::status::not_found, "not found\n");
         }
     }
 
+    // A Respond for the routes: keeps the session alive until it is called.
+    Respond answer_later() {
+        return [self = shared_from_this()](Answer a) {
+            self->respond(http::int_to_status(a.status), std::move(a.body), std::move(a.headers));
+        };
+    }
+
     bool keep_alive() const { return request_.keep_alive() && !server_.draining(); }
 
-    void respond(http::status status, std::string body) {
+    void respond(http::status status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
         auto res = std::make_shared<http::response<http::string_body>>(status, request_.version());
         res->set(http::field::content_type, "text/plain");
+        for (auto& [name, value] : headers) res->set(name, value);
         res->keep_alive(keep_alive());
         res->body() = std::move(body);
         res->prepare_payload();

@@ -9,16 +9,43 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace sample {
 
 class Session;
+
+// An answer from the routes the server hands over (see Routes).
+struct Answer {
+    unsigned status = 200;
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;   // besides Content-Type and Content-Length
+};
+using Respond = std::function<void(Answer)>;
+
+// Routes that need the service's backends (Redis, the session store). The server keeps its own
+// (/, /work, /stream) and the drain and readiness part of /healthz. `respond` is called once, now or
+// later; the request counts as in flight until then, so a drain waits for it.
+class Routes {
+public:
+    virtual ~Routes() = default;
+    // Returns false if `target` is none of its routes (the server then answers 404).
+    virtual bool handle(std::string_view method, std::string_view target, Respond respond) = 0;
+    // /healthz, once the server itself is ready and not draining: are the backends reachable?
+    virtual void health(Respond respond) = 0;
+};
 
 class HttpServer {
 public:
     HttpServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& at,
                std::chrono::milliseconds ready_delay);
     void start();
+    // Routes to hand over what the server does not serve itself; not owned, may be null.
+    void set_routes(Routes* routes) { routes_ = routes; }
+    Routes* routes() const { return routes_; }
 
     // Stops taking new connections and finishes the current ones, then calls `on_drained`.
     // close_listener = false leaves the listening socket open (connections pile up unserved).
@@ -39,6 +66,7 @@ private:
     bool draining_ = false;
     std::function<void()> on_drained_;
     std::chrono::steady_clock::time_point ready_at_;
+    Routes* routes_ = nullptr;
 };
 
 }  // namespace sample
