@@ -4,6 +4,7 @@
 
 #include "common/signals.h"
 #include "load/outcome.h"
+#include "verifier/dependency_checks.h"
 #include "verifier/phase.h"
 
 #include <cerrno>
@@ -58,6 +59,38 @@ json request(const RunResult& run, const PhaseBounds& bounds, size_t index) {
 
 }  // namespace
 
+json dependencies_json(const RunResult& run) {
+    json list = json::array();
+    auto optional_s = [](const std::optional<int64_t>& ns) { return ns ? json(seconds(*ns)) : json(nullptr); };
+    for (const DependencyResult& d : run.dependencies) {
+        json connections = json::array();
+        for (const ProxyConnection& c : d.connections) {
+            ConnectionJudgement j = judge_connection(c, run);
+            connections.push_back({{"id", c.id},
+                                   {"opened_s", seconds(c.opened_ns)},
+                                   {"closed_s", optional_s(c.closed_ns)},
+                                   {"closed_by", c.closed_by ? json(closer_name(*c.closed_by)) : json(nullptr)},
+                                   {"close_detail", c.close_detail},
+                                   {"bytes_up", c.bytes_up},
+                                   {"bytes_down", c.bytes_down},
+                                   {"owner_pid", c.owner_pid ? json(*c.owner_pid) : json(nullptr)},
+                                   {"owner_name", c.owner_name},
+                                   {"owner_exiting_at_close", c.owner_exiting_at_close},
+                                   {"closed_before_exit", j.ok},
+                                   {"how", j.how}});
+        }
+        json outages = json::array();
+        for (const Outage& o : d.outages)
+            outages.push_back({{"down_s", seconds(o.down_ns)}, {"up_s", optional_s(o.up_ns)}, {"how", o.how}});
+        json tail = json::array();
+        for (const LogLine& l : d.log_tail)
+            tail.push_back({{"at_s", seconds(l.at_ns)}, {"stream", l.is_stderr ? "stderr" : "stdout"}, {"text", l.text}});
+        list.push_back({{"name", d.name}, {"command", d.argv}, {"port", d.port}, {"proxy_port", d.proxy_port},
+                        {"connections", connections}, {"outages", outages}, {"log_tail", tail}});
+    }
+    return list;
+}
+
 json make_json_report(const RunResult& run, const Verdict& verdict, const RunStats& stats, const std::string& version) {
     PhaseBounds bounds = phase_bounds(run);
     json j;
@@ -101,12 +134,18 @@ json make_json_report(const RunResult& run, const Verdict& verdict, const RunSta
 
     json events = json::array();
     for (const RunEvent& e : run.events)
-        events.push_back({{"type", event_type_name(e.type)}, {"at_s", seconds(e.at_ns)}, {"detail", e.detail}});
+        events.push_back({{"type", event_type_name(e.type)}, {"at_s", seconds(e.at_ns)}, {"detail", e.detail},
+                          {"subject", e.subject.empty() ? "target" : e.subject}});
     j["events"] = events;
     json probes = json::array();
     for (const DrainProbe& p : run.drain_probes)
         probes.push_back({{"at_s", seconds(p.at_ns)}, {"ready", p.ready}, {"detail", p.detail}});
     j["drain_probes"] = probes;
+    json outage_probes = json::array();
+    for (const DrainProbe& p : run.outage_probes)
+        outage_probes.push_back({{"at_s", seconds(p.at_ns)}, {"ready", p.ready}, {"detail", p.detail}});
+    j["outage_probes"] = outage_probes;
+    j["dependencies"] = dependencies_json(run);
 
     auto bucket_list = [](const std::vector<SecondBucket>& buckets, const char* index_name, double width_s) {
         json list = json::array();

@@ -61,8 +61,8 @@ void Console::clear_progress_line() {
 void Console::on_event(const RunEvent& e) {
     if (verbosity_ == Verbosity::quiet) return;
     clear_progress_line();
-    fmt::print(out_, "  {:>9}  {}{}{}\n", seconds(e.at_ns), event_type_name(e.type), e.detail.empty() ? "" : "  ",
-               e.detail);
+    fmt::print(out_, "  {:>9}  {}{}{}{}\n", seconds(e.at_ns), e.subject.empty() ? "" : e.subject + ": ",
+               event_type_name(e.type), e.detail.empty() ? "" : "  ", e.detail);
     std::fflush(out_);
 }
 
@@ -85,7 +85,7 @@ std::string summary_text(const RunResult& run, const Verdict& verdict, const Run
     auto line = [&out](std::string text) { out += text + "\n"; };
     PhaseBounds bounds = phase_bounds(run);
     for (const Assertion& a : verdict.assertions) {
-        line(fmt::format("  {} {:<26} expected {:<12} observed {}", a.passed ? "ok  " : "FAIL", a.name, a.expected, a.observed));
+        line(fmt::format("  {} {:<31} expected {:<12} observed {}", a.passed ? "ok  " : "FAIL", a.name, a.expected, a.observed));
         for (size_t i = 0; i < a.evidence.size() && i < kEvidenceShown; ++i)
             line("         " + describe_request(run, bounds, a.evidence[i]));
         if (a.evidence.size() > kEvidenceShown)

@@ -2,6 +2,7 @@
 
 #include "common/duration.h"
 #include "common/signals.h"
+#include "dependencies/dependency.h"
 #include "faults/fault.h"
 #include "load/load_generator.h"
 #include "supervisor/listener_watch.h"
@@ -16,6 +17,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <system_error>
 
 namespace draincheck {
 
@@ -47,6 +49,7 @@ public:
     Run(const RunPlan& plan, RunObserver& observer)
         : plan_(plan), spec_(plan.scenario), observer_(observer), target_(io_, clock_, launch_spec(plan, observer)),
           progress_timer_(io_), after_exit_timer_(io_), drain_probe_timer_(io_), listener_timer_(io_), finish_timer_(io_),
+          outage_probe_timer_(io_),
           signals_(io_, SIGINT, SIGTERM) {}
 
     RunResult execute(int* aborted_by_signal) {
@@ -55,30 +58,95 @@ public:
         result_.port = plan_.port;
         result_.argv = plan_.shown_argv;
         watch_signals();
-        try {
-            target_.start([this](const ExitInfo& e) { on_target_exit(e); });
-        } catch (const LaunchError& e) {
-            throw HarnessError(e.what());
-        }
-        result_.pid = target_.pid();
-        emit(EventType::spawned, "pid " + std::to_string(target_.pid()));
-        cancel_ready_ = async_wait_ready(io_, plan_.host, plan_.port, spec_.target.ready,
-                                         [this](bool ok, ProbeResult last) { on_ready(ok, last); });
+        start_dependencies();
+        if (dependencies_.empty()) start_target();
         io_.run();
         if (load_) load_->join();
-        if (error_) throw HarnessError(*error_, target_.log_tail());
+        if (error_) throw HarnessError(*error_, error_log_ ? *error_log_ : target_.log_tail());
         if (aborted_by_signal) *aborted_by_signal = abort_signal_;
         return collect();
     }
 
 private:
     void emit(EventType type, std::string detail) { emit_at(type, clock_.now_ns(), std::move(detail)); }
-    void emit_at(EventType type, int64_t at, std::string detail) {
-        result_.events.push_back({type, at, std::move(detail)});
+    void emit_at(EventType type, int64_t at, std::string detail) { emit_event({type, at, std::move(detail)}); }
+    void emit_event(RunEvent e) {
+        result_.events.push_back(std::move(e));
         observer_.on_event(result_.events.back());
     }
 
     // ---- start-up ---------------------------------------------------------------------------
+    // Every dependency is started at once; the target starts when all of them are ready.
+    void start_dependencies() {
+        for (size_t i = 0; i < spec_.dependencies.size(); ++i) {
+            const DependencySpec& spec = spec_.dependencies[i];
+            try {
+                dependencies_.push_back(std::make_unique<Dependency>(io_, clock_, spec, plan_.dependencies[i],
+                                                                     [this](RunEvent e) { on_dependency_event(std::move(e)); }));
+            } catch (const std::system_error& e) {
+                throw HarnessError("dependency " + spec.name + ": cannot listen on proxy port " +
+                                   std::to_string(plan_.dependencies[i].proxy_port) + ": " + e.what());
+            }
+        }
+        for (auto& d : dependencies_) {
+            Dependency* dep = d.get();
+            try {
+                dep->start([this, dep](bool ok, std::string detail) { on_dependency_ready(*dep, ok, detail); });
+            } catch (const LaunchError& e) {
+                stop_dependencies_now();
+                throw HarnessError("dependency " + dep->name() + ": " + e.what());
+            }
+        }
+    }
+
+    void on_dependency_ready(Dependency& d, bool ok, const std::string& detail) {
+        if (target_started_ || error_) return;
+        if (!ok) {
+            error_log_ = d.log_tail();
+            return fail_before_target("dependency " + d.name() + " never became ready within " +
+                                      format_duration(spec_.dependencies[index_of(d)].ready.timeout) + " (last probe: " +
+                                      detail + ")");
+        }
+        if (++dependencies_ready_ == dependencies_.size()) start_target();
+    }
+
+    size_t index_of(const Dependency& d) const {
+        for (size_t i = 0; i < dependencies_.size(); ++i)
+            if (dependencies_[i].get() == &d) return i;
+        return 0;
+    }
+
+    void on_dependency_event(RunEvent e) {
+        bool went_down = e.type == EventType::dependency_down;
+        emit_event(std::move(e));
+        if (went_down && target_started_ && !target_exited_) probe_during_outage();
+    }
+
+    void start_target() {
+        if (aborting_) return fail_before_target("interrupted by " + signal_name(abort_signal_) + " before the target was ready");
+        target_started_ = true;
+        try {
+            target_.start([this](const ExitInfo& e) { on_target_exit(e); });
+        } catch (const LaunchError& e) {
+            if (dependencies_.empty()) throw HarnessError(e.what());
+            error_ = e.what();
+            target_exited_ = true;
+            return finish_dependencies();
+        }
+        result_.pid = target_.pid();
+        for (auto& d : dependencies_) d->set_target_group(target_.pid());   // the target leads its own group
+        emit(EventType::spawned, "pid " + std::to_string(target_.pid()));
+        cancel_ready_ = async_wait_ready(io_, plan_.host, plan_.port, spec_.target.ready,
+                                         [this](bool ok, ProbeResult last) { on_ready(ok, last); });
+    }
+
+    // A dependency failed (or the run was interrupted) before the target was started.
+    void fail_before_target(std::string message) {
+        if (!error_) error_ = std::move(message);
+        target_exited_ = true;
+        finish_dependencies();
+    }
+
     void on_ready(bool ok, const ProbeResult& last) {
         cancel_ready_ = nullptr;
         if (!ok) {
@@ -113,8 +181,48 @@ private:
             target_, spec_.target,
             [this](EventType t, std::string d) { emit(t, std::move(d)); },
             [this](int signo) { on_stop_requested(signo); },
+            [this](const std::string& name) -> Dependency& { return dependency(name); },
+            [this](Nanos at, std::function<void()> action) { at_time(at, std::move(action)); },
         };
         fault.apply(ctx);
+    }
+
+    Dependency& dependency(const std::string& name) {
+        for (auto& d : dependencies_)
+            if (d->name() == name) return *d;
+        throw std::logic_error("no dependency named " + name);   // the parser checked the names
+    }
+
+    // Runs `action` at `at` from the start of load, unless the run is finishing by then.
+    void at_time(Nanos at, std::function<void()> action) {
+        auto timer = std::make_unique<asio::steady_timer>(io_, clock_.at(result_.load_started_ns + at.count()));
+        timer->async_wait([this, action = std::move(action)](const error_code& ec) {
+            if (!ec && !finishing_) action();
+        });
+        fault_timers_.push_back(std::move(timer));
+    }
+
+    // ---- dependency outages -----------------------------------------------------------------
+    bool any_dependency_down() const {
+        return std::any_of(dependencies_.begin(), dependencies_.end(), [](const auto& d) { return d->down(); });
+    }
+
+    // While a dependency is down, ask the target whether it is ready, as a load balancer would.
+    void probe_during_outage() {
+        if (outage_probing_) return;
+        outage_probing_ = true;
+        outage_probe_timer_.expires_after(spec_.target.ready.interval);
+        outage_probe_timer_.async_wait([this](const error_code& ec) {
+            outage_probing_ = false;
+            if (ec || target_exited_ || !any_dependency_down()) return;
+            outage_probing_ = true;
+            async_probe_once(io_, plan_.host, plan_.port, spec_.target.ready, kDrainProbeTimeout, [this](ProbeResult r) {
+                outage_probing_ = false;
+                if (target_exited_ || finishing_) return;
+                result_.outage_probes.push_back({clock_.now_ns(), r.ready, r.detail});
+                probe_during_outage();
+            });
+        });
     }
 
     // ---- the drain --------------------------------------------------------------------------
@@ -178,6 +286,7 @@ private:
         emit_at(EventType::exited, e.at_ns, describe_exit(e));
         drain_probe_timer_.cancel();
         listener_timer_.cancel();
+        outage_probe_timer_.cancel();
         if (!ready_) {
             if (cancel_ready_) cancel_ready_();
             cancel_ready_ = nullptr;
@@ -213,8 +322,34 @@ private:
         finishing_ = true;
         progress_timer_.cancel();
         for (auto& t : fault_timers_) t->cancel();
-        signals_.cancel();
         target_.kill_group();
+        finish_dependencies();
+    }
+
+    // Dependencies stop after the target, each with its own stop signal and grace.
+    void finish_dependencies() {
+        finishing_ = true;
+        if (dependencies_stopping_) return;
+        dependencies_stopping_ = true;
+        auto left = std::make_shared<size_t>(dependencies_.size());
+        if (*left == 0) return finish_processes();
+        for (auto& d : dependencies_) {
+            d->stop([this, left] {
+                if (--*left == 0) finish_processes();
+            });
+        }
+    }
+
+    void stop_dependencies_now() {
+        for (auto& d : dependencies_) d->stop([] {});
+    }
+
+    void finish_processes() {
+        progress_timer_.cancel();
+        for (auto& t : fault_timers_) t->cancel();
+        outage_probe_timer_.cancel();
+        signals_.cancel();
+        for (auto& d : dependencies_) d->close_proxy();
         // Daemons the target started outside its process group go too; the next scenario starts clean.
         if (int left = kill_marked_processes(); left > 0)
             emit(EventType::note, std::to_string(left) + " process(es) left behind by the target were killed");
@@ -222,11 +357,13 @@ private:
         // grandchild holds the pipes open. Whatever else is still queued is abandoned.
         finish_timer_.expires_after(kLogDrainGrace);
         finish_timer_.async_wait([this](const error_code& ec) { if (!ec) io_.stop(); });
-        target_.on_logs_closed([this] { io_.stop(); });
+        if (target_started_) target_.on_logs_closed([this] { io_.stop(); });
+        else io_.stop();
     }
 
     void fail(std::string message) {
         if (!error_) error_ = std::move(message);
+        if (!target_started_) return fail_before_target(*error_);
         if (!target_exited_) {
             target_.kill_group();
         } else {
@@ -240,6 +377,7 @@ private:
             if (aborting_) {
                 // A second interrupt: stop everything now.
                 target_.kill_group();
+                kill_marked_processes();
                 if (load_) load_->stop();
                 io_.stop();
                 return;
@@ -251,7 +389,9 @@ private:
             if (cancel_ready_) cancel_ready_();
             if (load_) load_->stop();
             if (!ready_) error_ = "interrupted by " + signal_name(signo) + " before the target was ready";
-            if (!target_exited_) {
+            if (!target_started_) {
+                fail_before_target(*error_);
+            } else if (!target_exited_) {
                 target_.send_signal(spec_.target.stop_signal);
                 arm_kill_after();
             }
@@ -281,9 +421,12 @@ private:
     }
 
     RunResult collect() {
-        result_.records = load_->take_records();
-        result_.requests_not_recorded = load_->records_lost();
+        if (load_) {
+            result_.records = load_->take_records();
+            result_.requests_not_recorded = load_->records_lost();
+        }
         result_.log_tail = target_.log_tail();
+        for (auto& d : dependencies_) result_.dependencies.push_back(d->result());
         result_.log_lines_total = target_.log_lines_total();
         if (result_.stop_signal_ns) {
             auto first = std::find_if(result_.records.begin(), result_.records.end(), [&](const RequestRecord& r) {
@@ -304,15 +447,20 @@ private:
     RunClock clock_;
     asio::io_context io_{1};
     Supervisor target_;
+    std::vector<std::unique_ptr<Dependency>> dependencies_;
+    size_t dependencies_ready_ = 0;
+    std::optional<std::vector<LogLine>> error_log_;   // shown with error_ instead of the target's
     std::unique_ptr<LoadGenerator> load_;
     std::vector<std::unique_ptr<asio::steady_timer>> fault_timers_;
-    asio::steady_timer progress_timer_, after_exit_timer_, drain_probe_timer_, listener_timer_, finish_timer_;
+    asio::steady_timer progress_timer_, after_exit_timer_, drain_probe_timer_, listener_timer_, finish_timer_,
+        outage_probe_timer_;
     asio::signal_set signals_;
     std::function<void()> cancel_ready_;
     RunResult result_;
     std::optional<std::string> error_;
     bool ready_ = false, load_running_ = false, load_finished_ = false, target_exited_ = false;
     bool finishing_ = false, aborting_ = false, first_probe_failure_logged_ = false, descriptors_reported_ = false;
+    bool target_started_ = false, dependencies_stopping_ = false, outage_probing_ = false;
     int abort_signal_ = 0;
     uint64_t last_completed_ = 0;
 };

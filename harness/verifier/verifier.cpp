@@ -3,6 +3,7 @@
 #include "common/duration.h"
 #include "common/signals.h"
 #include "load/outcome.h"
+#include "verifier/dependency_checks.h"
 #include "verifier/phase.h"
 
 #include <fmt/format.h>
@@ -47,6 +48,17 @@ public:
         if (e.max_error_rate) v.assertions.push_back(max_error_rate(*e.max_error_rate));
         if (e.refused_after_close_clean) v.assertions.push_back(refused_after_close(v.warnings));
         if (e.ready_fails_during_drain) v.assertions.push_back(ready_fails_during_drain(*e.ready_fails_during_drain));
+        if (e.dependency_closed_before_exit) {
+            Assertion a = check_dependency_closed_before_exit(run_);
+            if (!*e.dependency_closed_before_exit) {   // asserting the bug is present: the inverse
+                a.expected = "false";
+                a.passed = !a.passed && a.reason.find("no connection") == std::string::npos;
+                a.reason = a.passed ? "" : "every connection was closed before exit, expected some left open";
+            }
+            v.assertions.push_back(std::move(a));
+        }
+        if (e.dependency_down)
+            for (Assertion& a : check_dependency_down(run_)) v.assertions.push_back(std::move(a));
         add_warnings(v);
         std::string failures;
         for (const Assertion& a : v.assertions) {
@@ -165,8 +177,12 @@ private:
     // The service's health before the fault: requests that ended before the stop signal.
     Assertion max_error_rate(double max) const {
         Assertion a = named("max_error_rate", fmt::format("≤ {:g}%", max * 100));
+        auto windows = outage_windows(run_);
         auto before = [&](const RequestRecord& r) {
-            return !run_.stop_signal_ns || int64_t(r.ended_at_us()) * 1000 < *run_.stop_signal_ns;
+            int64_t started = int64_t(r.started_us) * 1000;
+            bool in_outage = std::any_of(windows.begin(), windows.end(),
+                                         [&](const auto& w) { return started >= w.first && started < w.second; });
+            return !in_outage && (!run_.stop_signal_ns || int64_t(r.ended_at_us()) * 1000 < *run_.stop_signal_ns);
         };
         uint64_t total = 0;
         for (const RequestRecord& r : run_.records) total += before(r) ? 1 : 0;
