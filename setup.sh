@@ -40,6 +40,7 @@ if ! command -v npm >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends npm
 fi
 npm ci --prefix reports --no-audit --no-fund
+npm ci --prefix targets/node --no-audit --no-fund   # the Node sample targets' Redis client
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build

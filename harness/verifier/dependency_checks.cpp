@@ -216,7 +216,8 @@ std::vector<Assertion> check_dependency_down(const RunResult& run) {
                 if (last_failure && a.evidence.size() < 10) a.evidence.push_back(*last_failure);
                 continue;
             }
-            facts.push_back(fmt::format("serving again {} after {} came back", secs(took), d->name));
+            facts.push_back(took == 0 ? fmt::format("serving again as soon as {} came back", d->name)
+                                      : fmt::format("serving again {} after {} came back", secs(took), d->name));
             if (took > expect.recovers_within->count()) {
                 a.passed = false;
                 if (a.evidence.size() < 10) a.evidence.push_back(*last_failure);

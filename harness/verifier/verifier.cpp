@@ -179,9 +179,12 @@ private:
         Assertion a = named("max_error_rate", fmt::format("≤ {:g}%", max * 100));
         auto windows = outage_windows(run_);
         auto before = [&](const RequestRecord& r) {
+            // A request in flight at any moment of an outage or its recovery is the outage's, not the service's.
             int64_t started = int64_t(r.started_us) * 1000;
+            uint64_t end_us = r.ended_at_us();
+            int64_t ended = end_us == RequestRecord::kNever ? INT64_MAX : int64_t(end_us) * 1000;
             bool in_outage = std::any_of(windows.begin(), windows.end(),
-                                         [&](const auto& w) { return started >= w.first && started < w.second; });
+                                         [&](const auto& w) { return started < w.second && ended >= w.first; });
             return !in_outage && (!run_.stop_signal_ns || int64_t(r.ended_at_us()) * 1000 < *run_.stop_signal_ns);
         };
         uint64_t total = 0;

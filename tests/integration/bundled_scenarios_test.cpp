@@ -72,7 +72,16 @@ INSTANTIATE_TEST_SUITE_P(
         Expectation{"sigterm-exit-nonzero.toml", 1, {"exit_code"}, {"dropped_inflight", "exit_within", "refused_after_close"}},
         Expectation{"sigterm-close-listener-late.toml", 1, {"refused_after_close"}, {"exit_code", "exit_within"}, false},
         Expectation{"node-course-literal.toml", 1, {"dropped_inflight"}, {"exit_code", "exit_within"}},
-        Expectation{"node-naive.toml", 1, {"dropped_inflight"}, {"exit_code", "exit_within"}}),
+        Expectation{"node-naive.toml", 1, {"dropped_inflight"}, {"exit_code", "exit_within"}},
+        Expectation{"redis-sigterm-graceful.toml", 0, {}, {"dropped_inflight", "exit_code", "exit_within", "max_error_rate",
+                                                           "dependency_closed_before_exit"}},
+        Expectation{"redis-sigterm-forgets-close.toml", 1, {"dependency_closed_before_exit"},
+                    {"dropped_inflight", "exit_code", "exit_within", "max_error_rate"}},
+        Expectation{"node-redis-graceful.toml", 0, {}, {"dropped_inflight", "exit_code", "dependency_closed_before_exit"}},
+        Expectation{"node-redis-forgets-close.toml", 1, {"dependency_closed_before_exit"}, {"dropped_inflight", "exit_code"}},
+        Expectation{"redis-killed-and-restarted.toml", 0, {},
+                    {"dropped_inflight", "exit_code", "max_error_rate", "dependency_closed_before_exit",
+                     "dependency_down.max_latency", "dependency_down.ready_fails", "dependency_down.recovers_within"}}),
     [](const ::testing::TestParamInfo<Expectation>& info) {
         std::string name = info.param.scenario.substr(0, info.param.scenario.size() - 5);
         for (char& c : name) if (c == '-') c = '_';
