@@ -79,3 +79,20 @@ TEST(HtmlReport, RendersInChromiumWithEvidenceAndEscapedLogs) {
     EXPECT_EQ(shot.exit_code, 0) << shot.stderr_text;
     EXPECT_GT(fs::file_size(artifacts / "html_report.png"), 10000u);
 }
+
+TEST(HtmlReport, ShowsEachDependencyConnectionAndWhoClosedIt) {
+    ASSERT_EQ(std::system("command -v chromium >/dev/null"), 0) << "chromium is not installed (setup.sh installs it)";
+    TempDir dir;
+    auto scenario = localize_scenario("redis-sigterm-forgets-close.toml", dir.path());
+    auto out = dir.path() / "out";
+    CliRun run = run_cli({"run", scenario.string(), "--out", out.string()});
+    ASSERT_EQ(run.exit_code, 1) << run.output;
+    Browser dom = chromium({"--dump-dom", "--virtual-time-budget=5000"}, out / "report.html", dir.path());
+    ASSERT_EQ(dom.exit_code, 0) << dom.stderr_text;
+    EXPECT_NE(dom.stdout_text.find("data-rendered=\"true\""), std::string::npos) << "the page script did not finish";
+    EXPECT_NE(dom.stdout_text.find("<div id=\"js-errors\"></div>"), std::string::npos) << dom.stdout_text.substr(0, 2000);
+    EXPECT_NE(dom.stdout_text.find("<section id=\"dependencies\">"), std::string::npos) << "the section stayed hidden";
+    EXPECT_NE(dom.stdout_text.find("<td class=\"bad\">left open until the target exited"), std::string::npos);
+    EXPECT_NE(dom.stdout_text.find("<td>dependency_closed_before_exit</td>"), std::string::npos);
+    EXPECT_NE(dom.stdout_text.find("<td>redis</td><td>dependency_spawned</td>"), std::string::npos) << "no event subject";
+}
