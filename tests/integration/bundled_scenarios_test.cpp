@@ -81,7 +81,10 @@ INSTANTIATE_TEST_SUITE_P(
         Expectation{"node-redis-forgets-close.toml", 1, {"dependency_closed_before_exit"}, {"dropped_inflight", "exit_code"}},
         Expectation{"redis-killed-and-restarted.toml", 0, {},
                     {"dropped_inflight", "exit_code", "max_error_rate", "dependency_closed_before_exit",
-                     "dependency_down.max_latency", "dependency_down.ready_fails", "dependency_down.recovers_within"}}),
+                     "dependency_down.max_latency", "dependency_down.ready_fails", "dependency_down.recovers_within"}},
+        Expectation{"redis-latency-sigterm.toml", 0, {}, {"dropped_inflight", "exit_code", "exit_within",
+                                                          "dependency_closed_before_exit"}},
+        Expectation{"redis-blackhole-sigterm.toml", 0, {}, {"dropped_inflight", "exit_code", "exit_within"}}),
     [](const ::testing::TestParamInfo<Expectation>& info) {
         std::string name = info.param.scenario.substr(0, info.param.scenario.size() - 5);
         for (char& c : name) if (c == '-') c = '_';
