@@ -84,7 +84,9 @@ INSTANTIATE_TEST_SUITE_P(
                      "dependency_down.max_latency", "dependency_down.ready_fails", "dependency_down.recovers_within"}},
         Expectation{"redis-latency-sigterm.toml", 0, {}, {"dropped_inflight", "exit_code", "exit_within",
                                                           "dependency_closed_before_exit"}},
-        Expectation{"redis-blackhole-sigterm.toml", 0, {}, {"dropped_inflight", "exit_code", "exit_within"}}),
+        Expectation{"redis-blackhole-sigterm.toml", 0, {}, {"dropped_inflight", "exit_code", "exit_within"}},
+        Expectation{"redis-frozen-hangs.toml", 1, {"dependency_down.max_latency"},
+                    {"dropped_inflight", "exit_code", "dependency_closed_before_exit", "dependency_down.recovers_within"}}),
     [](const ::testing::TestParamInfo<Expectation>& info) {
         std::string name = info.param.scenario.substr(0, info.param.scenario.size() - 5);
         for (char& c : name) if (c == '-') c = '_';
