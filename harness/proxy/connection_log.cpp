@@ -1,0 +1,42 @@
+#include "proxy/connection_log.h"
+
+namespace draincheck {
+
+uint64_t ConnectionLog::open(int64_t opened_ns) {
+    std::lock_guard lock(mutex_);
+    ProxyConnection& c = records_.emplace_back();
+    c.id = records_.size();
+    c.opened_ns = opened_ns;
+    return c.id;
+}
+
+void ConnectionLog::set_owner(uint64_t id, int pid, std::string name) {
+    std::lock_guard lock(mutex_);
+    at(id).owner_pid = pid;
+    at(id).owner_name = std::move(name);
+}
+
+void ConnectionLog::add_bytes(uint64_t id, uint64_t up, uint64_t down) {
+    std::lock_guard lock(mutex_);
+    at(id).bytes_up += up;
+    at(id).bytes_down += down;
+}
+
+bool ConnectionLog::close(uint64_t id, int64_t closed_ns, ProxyConnection::Closer by, std::string detail,
+                          bool owner_exiting) {
+    std::lock_guard lock(mutex_);
+    ProxyConnection& c = at(id);
+    if (c.closed_ns) return false;
+    c.closed_ns = closed_ns;
+    c.closed_by = by;
+    c.close_detail = std::move(detail);
+    c.owner_exiting_at_close = owner_exiting;
+    return true;
+}
+
+std::vector<ProxyConnection> ConnectionLog::snapshot() const {
+    std::lock_guard lock(mutex_);
+    return records_;
+}
+
+}  // namespace draincheck

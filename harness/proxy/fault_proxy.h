@@ -1,0 +1,54 @@
+#pragma once
+// A TCP proxy between the target and one dependency, on loopback. It relays bytes both ways on its
+// own thread, records every connection (proxy_connection.h), and applies toxics (toxics/) that a
+// scenario adds and removes while the run goes on.
+#include "common/run_clock.h"
+#include "proxy/proxy_connection.h"
+#include "scenario/scenario.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace draincheck {
+
+class FaultProxy {
+public:
+    struct Options {
+        std::string listen_host = "127.0.0.1";
+        uint16_t listen_port = 0;            // 0 = an ephemeral port (see port())
+        std::string upstream_host = "127.0.0.1";
+        uint16_t upstream_port = 0;
+        // The process group whose sockets count as "the target" for owner lookup; 0 = no lookup.
+        // May be set later with set_owner_group (the proxy starts before the target).
+        int owner_group = 0;
+        uint64_t seed = 1;                   // for latency jitter
+    };
+
+    FaultProxy(const RunClock& clock, Options options);   // binds and listens; throws std::system_error
+    ~FaultProxy();                                          // stop()
+    FaultProxy(const FaultProxy&) = delete;
+    FaultProxy& operator=(const FaultProxy&) = delete;
+
+    uint16_t port() const;
+    void start();                            // relaying runs on the proxy's own thread
+    // Closes the listener and every connection (closed_by end_of_run for those still open); joins.
+    void stop();
+
+    void set_owner_group(int pgid);          // thread-safe
+    // Thread-safe; a toxic applies to bytes read after it was added, on every connection.
+    uint64_t add_toxic(const ToxicSpec& toxic);
+    void remove_toxic(uint64_t id);
+    // Close every open connection now, as a dead dependency's kernel would (closed_by dependency).
+    void reset_all(const std::string& detail);
+
+    std::vector<ProxyConnection> connections() const;   // thread-safe snapshot, in id order
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace draincheck
