@@ -76,6 +76,7 @@ json dependencies_json(const RunResult& run) {
                                    {"owner_pid", c.owner_pid ? json(*c.owner_pid) : json(nullptr)},
                                    {"owner_name", c.owner_name},
                                    {"owner_exiting_at_close", c.owner_exiting_at_close},
+                                   {"dependency_closed_by_itself", c.dependency_closed_by_itself},
                                    {"closed_before_exit", j.ok},
                                    {"how", j.how}});
         }

@@ -35,6 +35,7 @@ FaultProxy::Options proxy_options(const DependencyPlan& plan) {
     FaultProxy::Options o;
     o.listen_port = plan.proxy_port;
     o.upstream_port = plan.port;
+    o.find_owners = true;
     return o;
 }
 
@@ -125,16 +126,17 @@ void Dependency::end_outage(const std::string& detail) {
 void Dependency::kill() {
     if (!process_ || !process_->running()) return;
     expected_exit_ = true;
+    // The outage starts before the kill: the target may notice within microseconds.
+    if (!down()) begin_outage("killed", "SIGKILL to its process group");
     process_->kill_group();
     // The kernel resets a dead process's connections; the proxy passes that on to the target.
     proxy_.reset_all("dependency killed");
-    if (!down()) begin_outage("killed", "SIGKILL to its process group");
 }
 
 void Dependency::freeze() {
     if (!process_ || !process_->running()) return;
-    ::kill(-process_->pid(), SIGSTOP);
     if (!down()) begin_outage("frozen", "SIGSTOP to its process group");
+    ::kill(-process_->pid(), SIGSTOP);
 }
 
 void Dependency::thaw() {
@@ -148,10 +150,10 @@ void Dependency::restart() {
     if (process_ && process_->running()) {
         expected_exit_ = true;
         restart_pending_ = true;
+        if (!down()) begin_outage("restarting", "restarting: " + signal_name(spec_.stop_signal) + " sent");
         ::kill(-process_->pid(), SIGCONT);   // a frozen process cannot handle its stop signal
         process_->send_signal(spec_.stop_signal);
         process_->kill_after(spec_.kill_after, [](int64_t) {});
-        if (!down()) begin_outage("restarting", "restarting: " + signal_name(spec_.stop_signal) + " sent");
         return;
     }
     try {

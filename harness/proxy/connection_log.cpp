@@ -34,6 +34,11 @@ bool ConnectionLog::close(uint64_t id, int64_t closed_ns, ProxyConnection::Close
     return true;
 }
 
+void ConnectionLog::mark_dependency_closed_by_itself(uint64_t id) {
+    std::lock_guard lock(mutex_);
+    at(id).dependency_closed_by_itself = true;
+}
+
 std::vector<ProxyConnection> ConnectionLog::snapshot() const {
     std::lock_guard lock(mutex_);
     return records_;

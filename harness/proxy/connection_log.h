@@ -20,6 +20,8 @@ public:
     bool close(uint64_t id, int64_t closed_ns, ProxyConnection::Closer by, std::string detail,
                bool owner_exiting = false);
 
+    void mark_dependency_closed_by_itself(uint64_t id);
+
     std::vector<ProxyConnection> snapshot() const;
 
 private:

@@ -55,6 +55,8 @@ struct FaultProxy::Impl {
 
     void accept();
     void on_accepted(tcp::socket socket);
+    void find_owner(const std::shared_ptr<RelayConnection>& connection, const tcp::endpoint& local,
+                    const tcp::endpoint& peer, int attempt);
     void close_everything();
     std::vector<std::shared_ptr<RelayConnection>> open_connections() const;
 
@@ -135,14 +137,10 @@ void FaultProxy::Impl::accept() {
 void FaultProxy::Impl::on_accepted(tcp::socket socket) {
     const auto opened_at = SteadyClock::now();
     const uint64_t id = log.open(clock.to_ns(opened_at));
-    const int group = owner_group.load();
     RelayConnection::Context context{clock, &log, [this](uint64_t id) { open.erase(id); }};
-    tcp::endpoint local, peer;
     boost::system::error_code local_ec, peer_ec;
-    if (group != 0) {
-        local = socket.local_endpoint(local_ec);
-        peer = socket.remote_endpoint(peer_ec);
-    }
+    tcp::endpoint local = socket.local_endpoint(local_ec);
+    tcp::endpoint peer = socket.remote_endpoint(peer_ec);
     auto connection = std::make_shared<RelayConnection>(std::move(context), id, std::move(socket), opened_at);
     for (const auto& [toxic_id, spec] : toxic_specs) {
         connection->attach(toxic_id, toxics::make_link(spec, {opened_at, opened_at, &rng}));
@@ -150,12 +148,30 @@ void FaultProxy::Impl::on_accepted(tcp::socket socket) {
     open.emplace(id, connection);
     connection->connect(upstream);
     // While the upstream connect is under way: the lookup reads /proc and takes a while.
-    if (group != 0 && !local_ec && !peer_ec) {
+    if (options.find_owners && !local_ec && !peer_ec) find_owner(connection, local, peer, 0);
+}
+
+// The target may connect before its process group is known here (it is set just after the spawn):
+// then look again shortly, while the connection is still open.
+void FaultProxy::Impl::find_owner(const std::shared_ptr<RelayConnection>& connection, const tcp::endpoint& local,
+                                  const tcp::endpoint& peer, int attempt) {
+    constexpr int kAttempts = 500;
+    constexpr auto kRetry = std::chrono::milliseconds(2);
+    if (const int group = owner_group.load(); group != 0) {
         if (auto owner = find_peer_owner(local, peer, group)) {
             connection->set_owner_pid(owner->pid);
-            log.set_owner(id, owner->pid, std::move(owner->name));
+            log.set_owner(connection->id(), owner->pid, std::move(owner->name));
+        } else {
+            connection->set_owner_pid(group);   // unknown: judge by the target's main process
         }
+        return;
     }
+    if (attempt >= kAttempts) return;
+    auto timer = std::make_shared<asio::steady_timer>(io, kRetry);
+    timer->async_wait([this, timer, weak = std::weak_ptr(connection), local, peer, attempt](const boost::system::error_code& ec) {
+        auto connection = weak.lock();
+        if (!ec && connection) find_owner(connection, local, peer, attempt + 1);
+    });
 }
 
 std::vector<std::shared_ptr<RelayConnection>> FaultProxy::Impl::open_connections() const {

@@ -21,9 +21,10 @@ public:
         uint16_t listen_port = 0;            // 0 = an ephemeral port (see port())
         std::string upstream_host = "127.0.0.1";
         uint16_t upstream_port = 0;
-        // The process group whose sockets count as "the target" for owner lookup; 0 = no lookup.
-        // May be set later with set_owner_group (the proxy starts before the target).
+        // The process group whose sockets count as "the target" for owner lookup; 0 = not known yet
+        // (set later with set_owner_group: the proxy starts before the target).
         int owner_group = 0;
+        bool find_owners = false;            // look up the owner of each accepted connection
         uint64_t seed = 1;                   // for latency jitter
     };
 

@@ -22,6 +22,9 @@ struct ProxyConnection {
     // When the target side closed: was its owner already exiting (or gone)? Then the kernel closed
     // the socket as part of the exit, not the program.
     bool owner_exiting_at_close = false;
+    // The target closed first, and the dependency then closed its side before the proxy passed the
+    // target's close on: it had been told goodbye (e.g. Redis after QUIT).
+    bool dependency_closed_by_itself = false;
 };
 
 const char* closer_name(ProxyConnection::Closer c);

@@ -221,6 +221,7 @@ TEST_F(FaultProxyTest, BindingATakenPortThrows) {
 TEST_F(FaultProxyTest, OwnerLookupFindsThisProcess) {
     auto options = options_for(echo.port());
     options.owner_group = getpgrp();
+    options.find_owners = true;
     FaultProxy proxy(clock, options);
     proxy.start();
     Client client(proxy.port());
@@ -237,27 +238,40 @@ TEST_F(FaultProxyTest, OwnerLookupFindsThisProcess) {
 }
 
 TEST_F(FaultProxyTest, OwnerGroupCanBeSetAfterConstruction) {
-    FaultProxy proxy(clock, options_for(echo.port()));
+    auto options = options_for(echo.port());
+    options.find_owners = true;
+    FaultProxy proxy(clock, options);
     proxy.start();
     {
-        Client before(proxy.port());
-        ASSERT_TRUE(before.send("a"));
-        ASSERT_EQ(before.read_exact(1), "a");
+        Client gone(proxy.port());   // closed before the group is known: its owner stays unknown
+        ASSERT_TRUE(gone.send("a"));
+        ASSERT_EQ(gone.read_exact(1), "a");
+        gone.shutdown_write();
+        ASSERT_EQ(gone.read_to_end().end, Client::End::eof);
     }
+    Client early(proxy.port());      // open when the group becomes known: found then
+    ASSERT_TRUE(early.send("b"));
+    ASSERT_EQ(early.read_exact(1), "b");
     proxy.set_owner_group(getpgrp());
+    // The lookup is retried on the proxy thread; wait for it (bounded), as a caller would.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!proxy.connections().at(1).owner_pid && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     Client after(proxy.port());
-    ASSERT_TRUE(after.send("b"));
-    ASSERT_EQ(after.read_exact(1), "b");
+    ASSERT_TRUE(after.send("c"));
+    ASSERT_EQ(after.read_exact(1), "c");
     const auto all = proxy.connections();
-    ASSERT_EQ(all.size(), 2u);
+    ASSERT_EQ(all.size(), 3u);
     EXPECT_FALSE(all[0].owner_pid.has_value());
     EXPECT_EQ(all[1].owner_pid, getpid());
+    EXPECT_EQ(all[2].owner_pid, getpid());
 }
 
 TEST_F(FaultProxyTest, OwnerLookupIgnoresOtherGroups) {
     if (getpgrp() == 1) GTEST_SKIP() << "running in process group 1";
     auto options = options_for(echo.port());
     options.owner_group = 1;
+    options.find_owners = true;
     FaultProxy proxy(clock, options);
     proxy.start();
     Client client(proxy.port());
