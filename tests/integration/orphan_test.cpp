@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <sys/wait.h>
 #include <thread>
 
@@ -48,4 +51,79 @@ TEST(Orphans, ADaemonTheTargetLeftBehindIsKilledAtTheEndOfTheRun) {
     while (!processes_with_env("DRAINCHECK_ORPHAN_MARK=" + tag).empty() && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(10ms);
     EXPECT_TRUE(processes_with_env("DRAINCHECK_ORPHAN_MARK=" + tag).empty());
+}
+
+// Dependencies, and what they start, go the same way as the target.
+std::string scenario_with_dependency(const std::string& tag, const std::string& duration) {
+    std::string marked = "\"env\", \"DRAINCHECK_ORPHAN_MARK=" + tag + "\"";
+    return "[[dependencies]]\nname = \"redis\"\ncommand = [" + marked +
+           ", \"/bin/sh\", \"-c\", \"sleep 303 & exec redis-server --port {port} --save '' --appendonly no\"]\n"
+           "env = { REDIS_URL = \"redis://127.0.0.1:{proxy_port}\" }\n"
+           "[target]\ncommand = [\"" + sample_service() + "\", \"--port\", \"{port}\"]\nready = { http = \"/healthz\" }\n"
+           "env = { DRAINCHECK_ORPHAN_MARK = \"" + tag + "\" }\n"
+           "[load]\nrate = 50\nduration = \"" + duration + "\"\npath = \"/count\"\n";
+}
+
+// Children of `parent` whose command line starts with `program` (redis-server rewrites its
+// environment area for its process title, so it is found by parent rather than by marker).
+std::vector<int> children_running(int parent, const std::string& program) {
+    std::vector<int> pids;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        std::string name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream stat(entry.path() / "stat"), cmdline(entry.path() / "cmdline");
+        std::string stat_text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+        std::string command((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+        auto close = stat_text.rfind(')');
+        if (close == std::string::npos || !command.starts_with(program)) continue;
+        std::istringstream fields(stat_text.substr(close + 2));
+        std::string state;
+        int ppid = 0;
+        fields >> state >> ppid;
+        if (ppid == parent && state != "Z") pids.push_back(std::stoi(name));
+    }
+    return pids;
+}
+
+bool gone(int pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    return text.empty() || text.find(") Z") != std::string::npos;
+}
+
+TEST(Orphans, NoDependencySurvivesASigkilledHarness) {
+    TempDir dir;
+    std::string tag = dir.path().filename().string();
+    std::string mark = "DRAINCHECK_ORPHAN_MARK=" + tag;
+    auto scenario = write_file(dir.path(), "dependency.toml", scenario_with_dependency(tag, "60s"));
+    auto [pid, out] = spawn_draincheck({"run", scenario.string()});
+    ASSERT_TRUE(read_until(out, "load_started"));
+    ASSERT_GE(processes_with_env(mark).size(), 2u);   // the sleep the dependency left, the service
+    auto redis = children_running(pid, "redis-server");
+    ASSERT_EQ(redis.size(), 1u);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    fclose(out);
+    auto deadline = std::chrono::steady_clock::now() + 1s;
+    while ((!processes_with_env(mark).empty() || !gone(redis[0])) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    EXPECT_TRUE(processes_with_env(mark).empty()) << processes_with_env(mark).size() << " survivors";
+    EXPECT_TRUE(gone(redis[0])) << "redis-server survived";
+}
+
+TEST(Orphans, DependenciesAreStoppedAfterTheTargetAtTheEndOfARun) {
+    TempDir dir;
+    std::string tag = dir.path().filename().string();
+    auto scenario = write_file(dir.path(), "dependency.toml", scenario_with_dependency(tag, "300ms"));
+    CliRun r = run_cli({"run", scenario.string(), "--json", (dir.path() / "r.json").string()}, dir.path() / "r.json");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(processes_with_env("DRAINCHECK_ORPHAN_MARK=" + tag).empty()) << r.output;
+    double target_exit = -1, dependency_exit = -1;
+    for (const auto& e : r.report["events"]) {
+        if (e["type"] == "exited") target_exit = e["at_s"].get<double>();
+        if (e["type"] == "dependency_exited") dependency_exit = e["at_s"].get<double>();
+    }
+    EXPECT_GT(target_exit, 0) << r.output;
+    EXPECT_GT(dependency_exit, target_exit) << "the dependency stops after the target";
 }
