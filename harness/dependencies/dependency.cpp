@@ -67,6 +67,8 @@ void Dependency::spawn() {
     if (process_) {
         auto tail = process_->log_tail();
         earlier_logs_.insert(earlier_logs_.end(), tail.begin(), tail.end());
+        // Kept until the run ends: its handlers (output pipes, exit wait) may still be queued.
+        retired_.push_back(std::move(process_));
     }
     process_ = std::make_unique<Supervisor>(io_, clock_, plan_.launch);
     expected_exit_ = false;
