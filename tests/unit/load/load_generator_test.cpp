@@ -77,9 +77,10 @@ private:
             }
             if (ec) break;
         }
+        // Under the lock: the destructor may be shutting this socket down from another thread.
+        std::lock_guard lock(mutex_);
         boost::system::error_code ignored;
         s.close(ignored);
-        std::lock_guard lock(mutex_);
         sockets_.erase(std::find(sockets_.begin(), sockets_.end(), &s));
     }
 
