@@ -76,3 +76,39 @@ TEST(Abort, ASecondCtrlCKillsAtOnce) {
     EXPECT_FALSE(report["exit"]["forced"].get<bool>()) << "it waited for the 60 s grace instead";
     EXPECT_TRUE(processes_with_env(mark).empty());
 }
+
+// Interrupted with a dependency running: the target stops first, then the dependency, and the partial
+// report still lists the dependency's connections.
+TEST(Abort, CtrlCStopsTheDependencyAfterTheTarget) {
+    TempDir dir;
+    std::string tag = dir.path().filename().string();
+    auto scenario = write_file(dir.path(), "dependency.toml",
+        "[[dependencies]]\nname = \"redis\"\ncommand = [\"env\", \"DRAINCHECK_ABORT_MARK=" + tag +
+        "\", \"/bin/sh\", \"-c\", \"sleep 304 & exec redis-server --port {port} --save '' --appendonly no\"]\n"
+        "env = { REDIS_URL = \"redis://127.0.0.1:{proxy_port}\" }\n"
+        "[target]\ncommand = [\"" + sample_service() + "\", \"--port\", \"{port}\"]\nready = { http = \"/healthz\" }\n"
+        "env = { DRAINCHECK_ABORT_MARK = \"" + tag + "\" }\n"
+        "[load]\nrate = 50\nduration = \"60s\"\npath = \"/count\"\n");
+    auto json = dir.path() / "report.json";
+    auto [pid, out] = spawn_draincheck({"run", scenario.string(), "--json", json.string()});
+    ASSERT_TRUE(read_until(out, "load_started"));
+    kill(pid, SIGINT);
+    read_until(out, "\x01");
+    fclose(out);
+    int status;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 130);
+    std::ifstream in(json);
+    auto report = nlohmann::json::parse(in);
+    EXPECT_TRUE(report["aborted"].get<bool>());
+    double target_exit = -1, dependency_exit = -1;
+    for (const auto& e : report["events"]) {
+        if (e["type"] == "exited") target_exit = e["at_s"].get<double>();
+        if (e["type"] == "dependency_exited") dependency_exit = e["at_s"].get<double>();
+    }
+    EXPECT_GT(target_exit, 0);
+    EXPECT_GT(dependency_exit, target_exit);
+    EXPECT_FALSE(report["dependencies"][0]["connections"].empty());
+    EXPECT_TRUE(processes_with_env("DRAINCHECK_ABORT_MARK=" + tag).empty());   // the sleep redis's shell left
+}
