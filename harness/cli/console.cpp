@@ -3,6 +3,7 @@
 #include "common/duration.h"
 #include "common/signals.h"
 #include "load/outcome.h"
+#include "verifier/dependency_checks.h"
 
 #include <fmt/format.h>
 
@@ -114,6 +115,13 @@ std::string summary_text(const RunResult& run, const Verdict& verdict, const Run
         if (run.stop_signal_ns)
             how += fmt::format(", {:.3f}s after {}", double(e.at_ns - *run.stop_signal_ns) / 1e9, signal_name(*run.stop_signal));
         line("\n  target: " + how);
+    }
+    for (const DependencyResult& d : run.dependencies) {
+        size_t closed = 0;
+        for (const ProxyConnection& c : d.connections) closed += judge_connection(c, run).ok ? 1 : 0;
+        line(fmt::format("  {}: {} connection{} through the proxy, {} closed before the target exited; {} outage{}", d.name,
+                         d.connections.size(), d.connections.size() == 1 ? "" : "s", closed, d.outages.size(),
+                         d.outages.size() == 1 ? "" : "s"));
     }
     line("\n" + verdict.summary);
     return out;

@@ -203,6 +203,9 @@ std::vector<LogLine> Dependency::log_tail() const {
         auto tail = process_->log_tail();
         lines.insert(lines.end(), tail.begin(), tail.end());
     }
+    // The same bound as one process's tail, however often it was restarted.
+    if (lines.size() > plan_.launch.log_tail_lines)
+        lines.erase(lines.begin(), lines.end() - std::ptrdiff_t(plan_.launch.log_tail_lines));
     return lines;
 }
 
