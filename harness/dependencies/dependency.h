@@ -26,6 +26,7 @@ public:
     ~Dependency();
 
     const std::string& name() const { return spec_.name; }
+    const DependencySpec& spec() const { return spec_; }
     bool down() const { return !outages_.empty() && !outages_.back().up_ns; }
 
     // Starts the proxy and the process, then waits for readiness. Throws LaunchError.

@@ -104,16 +104,10 @@ private:
         if (!ok) {
             error_log_ = d.log_tail();
             return fail_before_target("dependency " + d.name() + " never became ready within " +
-                                      format_duration(spec_.dependencies[index_of(d)].ready.timeout) + " (last probe: " +
+                                      format_duration(d.spec().ready.timeout) + " (last probe: " +
                                       detail + ")");
         }
         if (++dependencies_ready_ == dependencies_.size()) start_target();
-    }
-
-    size_t index_of(const Dependency& d) const {
-        for (size_t i = 0; i < dependencies_.size(); ++i)
-            if (dependencies_[i].get() == &d) return i;
-        return 0;
     }
 
     void on_dependency_event(RunEvent e) {
@@ -128,8 +122,9 @@ private:
         try {
             target_.start([this](const ExitInfo& e) { on_target_exit(e); });
         } catch (const LaunchError& e) {
-            if (dependencies_.empty()) throw HarnessError(e.what());
-            error_ = e.what();
+            std::string message = std::string("target ") + e.what();   // e.g. "target command not found: ..."
+            if (dependencies_.empty()) throw HarnessError(message);
+            error_ = message;
             target_exited_ = true;
             return finish_dependencies();
         }

@@ -54,14 +54,14 @@ fs::path resolve_program(const std::string& program, const std::string& cwd) {
     if (program.find('/') == std::string::npos) {
         auto found = bp::environment::find_executable(program);
         if (found.empty())
-            throw LaunchError(LaunchError::Kind::missing_binary, "target command not found: '" + program + "' (not in PATH)");
+            throw LaunchError(LaunchError::Kind::missing_binary, "command not found: '" + program + "' (not in PATH)");
         return fs::path(found.string());
     }
     fs::path p(program);
     if (p.is_relative() && !cwd.empty()) p = fs::path(cwd) / p;
-    if (!fs::exists(p)) throw LaunchError(LaunchError::Kind::missing_binary, "target command not found: " + p.string());
+    if (!fs::exists(p)) throw LaunchError(LaunchError::Kind::missing_binary, "command not found: " + p.string());
     if (fs::is_directory(p) || ::access(p.c_str(), X_OK) != 0)
-        throw LaunchError(LaunchError::Kind::not_executable, "target command is not executable: " + p.string());
+        throw LaunchError(LaunchError::Kind::not_executable, "command is not executable: " + p.string());
     return p;
 }
 
@@ -111,9 +111,9 @@ Supervisor::~Supervisor() {
 
 void Supervisor::start(std::function<void(const ExitInfo&)> on_exit) {
     Impl& s = *impl_;
-    if (s.spec.argv.empty()) throw LaunchError(LaunchError::Kind::spawn_failed, "empty target command");
+    if (s.spec.argv.empty()) throw LaunchError(LaunchError::Kind::spawn_failed, "empty command");
     if (!s.spec.cwd.empty() && !fs::is_directory(s.spec.cwd))
-        throw LaunchError(LaunchError::Kind::spawn_failed, "target cwd is not a directory: " + s.spec.cwd);
+        throw LaunchError(LaunchError::Kind::spawn_failed, "cwd is not a directory: " + s.spec.cwd);
     fs::path program = resolve_program(s.spec.argv.front(), s.spec.cwd);
     std::vector<std::string> args(s.spec.argv.begin() + 1, s.spec.argv.end());
 

@@ -31,7 +31,7 @@ TEST(DependencyBadInput, MissingDependencyCommand) {
     TempDir dir;
     CliRun r = run(dir, scenario("[[dependencies]]\nname = \"db\"\ncommand = [\"draincheck-no-such-db\", \"{port}\"]\n"));
     EXPECT_EQ(r.exit_code, kEnvironment) << r.output;
-    EXPECT_TRUE(has(r, "dependency db: ")) << r.output;
+    EXPECT_TRUE(has(r, "dependency db: command not found: 'draincheck-no-such-db' (not in PATH)")) << r.output;
     EXPECT_TRUE(has(r, "draincheck-no-such-db")) << r.output;
     EXPECT_TRUE(has(r, "not found")) << r.output;
 }
