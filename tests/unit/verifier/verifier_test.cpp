@@ -103,6 +103,38 @@ TEST(Verifier, KeepAliveRaceCountsOnlyForNonIdempotentRequests) {
     EXPECT_NE(only(post).observed.find("closed_idle on non-idempotent"), std::string::npos);
 }
 
+// A new connection reset as the listener closed, with nothing read: it waited in the listen backlog.
+RequestRecord backlog_reset(uint32_t reset_at_ms, uint8_t tmpl) {
+    RequestRecord r = rec(2000, reset_at_ms - 2000, Outcome::dropped, kPeerReset | kFullyWritten, tmpl);
+    r.connected_us = 100;
+    r.status = 0;
+    return r;
+}
+
+TEST(Verifier, BacklogResetAsTheListenerClosesCountsOnlyForNonIdempotentRequests) {
+    RunResult run = run_with({backlog_reset(2004, 0)});   // GET, reset 1 ms before the listener was seen gone
+    run.events.push_back({EventType::listener_closed, 2'005'000'000, "no socket listens"});
+    run.scenario.expect.dropped_inflight = 0;
+    run.scenario.expect.refused_after_close_clean = true;
+    Verdict get = verify(run);
+    EXPECT_TRUE(get.passed) << get.summary;
+    EXPECT_NE(get.assertions[0].observed.find("1 idempotent request reset in the listen backlog"), std::string::npos)
+        << get.assertions[0].observed;
+    EXPECT_NE(get.assertions[1].observed.find("1 refused promptly"), std::string::npos) << get.assertions[1].observed;
+
+    run.records = {backlog_reset(2004, 1)};                // POST: counted
+    EXPECT_FALSE(verify(run).assertions[0].passed);
+    run.records = {backlog_reset(1900, 0)};                // reset long before the listener closed: a drop
+    EXPECT_FALSE(verify(run).assertions[0].passed);
+    RequestRecord reused = backlog_reset(2004, 0);         // on a reused connection: a drop
+    reused.flags |= kReusedConnection;
+    run.records = {reused};
+    EXPECT_FALSE(verify(run).assertions[0].passed);
+    run.records = {backlog_reset(2004, 0)};
+    run.events.clear();                                    // without the listener's close time: a drop
+    EXPECT_FALSE(verify(run).assertions[0].passed);
+}
+
 TEST(Verifier, ExitCode) {
     RunResult run = run_with({rec(1000, 5, Outcome::ok)});
     run.scenario.expect.exit_code = 0;
