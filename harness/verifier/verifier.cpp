@@ -100,7 +100,11 @@ private:
             r.response_bytes != 0 || r.connected_us == RequestRecord::kNever)
             return false;
         int64_t reset_at = int64_t(r.ended_at_us()) * 1000;
-        return reset_at >= *listener_closed_ns_ - kBacklogResetBeforeNs && reset_at <= *listener_closed_ns_ + kBacklogResetAfterNs;
+        // Connected moments before: a server that accepts would have taken a connection older than that,
+        // so an older one was accepted and then dropped with the process (an in-flight request).
+        int64_t connected_at = (int64_t(r.started_us) + r.connected_us) * 1000;
+        return reset_at - connected_at <= kBacklogResetBeforeNs && reset_at >= *listener_closed_ns_ - kBacklogResetBeforeNs &&
+               reset_at <= *listener_closed_ns_ + kBacklogResetAfterNs;
     }
 
     // closed_idle and backlog resets are forgiven for requests a client may safely retry.

@@ -130,6 +130,12 @@ TEST(Verifier, BacklogResetAsTheListenerClosesCountsOnlyForNonIdempotentRequests
     reused.flags |= kReusedConnection;
     run.records = {reused};
     EXPECT_FALSE(verify(run).assertions[0].passed);
+    RequestRecord old_connection = backlog_reset(2004, 0);   // connected 500 ms before: accepted, then dropped
+    old_connection.started_us = 1'500'000;
+    old_connection.intended_us = 1'500'000;
+    old_connection.end_us = 504'000;
+    run.records = {old_connection};
+    EXPECT_FALSE(verify(run).assertions[0].passed);
     run.records = {backlog_reset(2004, 0)};
     run.events.clear();                                    // without the listener's close time: a drop
     EXPECT_FALSE(verify(run).assertions[0].passed);
