@@ -18,12 +18,14 @@ struct FaultContext {
     Supervisor& target;
     const TargetSpec& target_spec;
     std::function<void(EventType, std::string detail)> emit;
-    // Called when the fault asked the target to stop (starts the drain phase and the grace timer).
-    std::function<void(int signo)> stop_requested;
+    // Called when the fault asked the target to stop (starts the drain phase and the grace timer);
+    // `sent_at_ns` is the run time just before the signal was sent (see now).
+    std::function<void(int signo, int64_t sent_at_ns)> stop_requested;
     // The dependency of that name (the parser has checked that it exists).
     std::function<Dependency&(const std::string& name)> dependency;
     // Runs `action` at `at` (from the start of load), unless the run has ended by then.
     std::function<void(Nanos at, std::function<void()> action)> at_time;
+    std::function<int64_t()> now;   // the run's clock, ns since it started
 };
 
 class Fault {

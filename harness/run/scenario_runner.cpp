@@ -175,9 +175,10 @@ private:
         FaultContext ctx{
             target_, spec_.target,
             [this](EventType t, std::string d) { emit(t, std::move(d)); },
-            [this](int signo) { on_stop_requested(signo); },
+            [this](int signo, int64_t sent_at) { on_stop_requested(signo, sent_at); },
             [this](const std::string& name) -> Dependency& { return dependency(name); },
             [this](Nanos at, std::function<void()> action) { at_time(at, std::move(action)); },
+            [this] { return clock_.now_ns(); },
         };
         fault.apply(ctx);
     }
@@ -221,9 +222,9 @@ private:
     }
 
     // ---- the drain --------------------------------------------------------------------------
-    void on_stop_requested(int signo) {
+    void on_stop_requested(int signo, int64_t sent_at) {
         if (!result_.stop_signal_ns) {
-            result_.stop_signal_ns = clock_.now_ns();
+            result_.stop_signal_ns = sent_at;
             result_.stop_signal = signo;
             // A load balancer checks every few seconds; give the target one probe interval to react
             // before the first check, so a probe racing the signal is not taken as evidence.
