@@ -40,7 +40,7 @@ public:
     void start(std::chrono::nanoseconds timeout) {
         deadline_.expires_after(timeout);
         deadline_.async_wait([self = shared_from_this()](const error_code& ec) {
-            if (!ec) self->finish({false, "timeout"});
+            if (!ec) self->finish({false, "timeout", true});
         });
         socket_.async_connect(endpoint_, [self = shared_from_this()](const error_code& ec) { self->on_connect(ec); });
     }

@@ -12,6 +12,7 @@ namespace draincheck {
 struct ProbeResult {
     bool ready = false;
     std::string detail;   // "200", "503", "connection refused", "timeout", ...
+    bool timed_out = false;
 };
 
 // One probe attempt (fresh connection, `Connection: close`), bounded by `timeout`.

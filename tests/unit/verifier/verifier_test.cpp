@@ -223,6 +223,10 @@ TEST(Verifier, ReadyMustFailDuringTheDrain) {
     run.drain_probes = {{2'050'000'000, true, "200"}, {2'100'000'000, true, "200"}};
     EXPECT_FALSE(verify(run).passed);
     EXPECT_EQ(only(verify(run)).observed, "ready in all 2 probes during the drain");
+    // A probe that timed out (a loaded machine) is no answer: the target still said "ready".
+    run.drain_probes = {{2'050'000'000, true, "200"}, {2'100'000'000, false, "timeout", true}};
+    EXPECT_FALSE(verify(run).passed);
+    EXPECT_EQ(only(verify(run)).observed, "ready in 1 probes during the drain (1 timed out)");
     run.drain_probes.clear();   // gone before the first probe: nothing routed to it
     EXPECT_TRUE(verify(run).passed);
     run.scenario.expect.ready_fails_during_drain = false;
