@@ -87,6 +87,37 @@ struct DependencySpec {
     int column = 0;
 };
 
+// Replicas of the target behind a load balancer ([fleet]). Each replica is the [target] command with
+// its own "{port}" and "{replica}" (its index, from 0; replicas started later get the next index).
+struct FleetSpec {
+    enum class Balancer { builtin, haproxy };
+    enum class Balance { round_robin, least_conn };
+    unsigned replicas = 3;
+    Balancer lb = Balancer::builtin;
+    Balance balance = Balance::round_robin;
+    std::optional<uint16_t> port;            // where the load balancer listens; nullopt = ephemeral
+    struct Health {
+        std::string path;                    // HTTP GET expecting 2xx; empty = [target] ready's path, or TCP
+        Nanos interval = std::chrono::milliseconds(100);
+        Nanos timeout = std::chrono::milliseconds(500);
+        unsigned fall = 2;                   // consecutive failures that take a replica out
+        unsigned rise = 1;                   // consecutive successes that put it (back) in
+    } health;
+    // Between taking a replica out of the load balancer and sending it the stop signal. 0 reproduces
+    // the Kubernetes race: endpoint removal and SIGTERM at once, traffic still arriving.
+    Nanos deregistration_delay = std::chrono::seconds(1);
+    bool retry_idempotent = true;            // retry GET/HEAD/PUT/DELETE/OPTIONS on another replica
+                                             // when a backend refuses or drops before answering
+    // The statelessness probe: create state through one replica, read it through every other one.
+    struct StateProbe {
+        std::string create_method = "POST";
+        std::string create_path = "/session";
+        std::string read_path = "/session/{id}";   // "{id}" = the create response's body, trimmed
+    } state_probe;
+    int line = 0;
+    int column = 0;
+};
+
 // A Toxiproxy-style disturbance on the proxy between the target and a dependency.
 struct ToxicSpec {
     enum class Kind { latency, bandwidth, blackhole, reset_peer, slow_close, limit_data };
@@ -109,6 +140,13 @@ struct FaultSpec {
     std::string dependency;                  // for the *_dependency actions and "toxic"
     std::optional<ToxicSpec> toxic;          // for action = "toxic"
     std::optional<Nanos> until;              // "toxic": removed at this time (from load start)
+    // Fleet actions: scale_down, scale_up, rolling_restart, kill_replica.
+    unsigned count = 1;                      // scale_down, scale_up, kill_replica: how many replicas
+    enum class Pick { oldest, newest, random };
+    Pick pick = Pick::oldest;                // scale_down, kill_replica: which ones
+    uint64_t seed = 1;                       // pick = "random"
+    unsigned max_surge = 1;                  // rolling_restart: extra replicas while replacing
+    unsigned max_unavailable = 0;            // rolling_restart: replicas that may be missing
     // Where the fault was declared, for error messages raised after parsing.
     int line = 0;
     int column = 0;
@@ -130,6 +168,11 @@ struct ExpectSpec {
         std::optional<Nanos> recovers_within;  // from the dependency's return to requests succeeding
     };
     std::optional<DependencyDown> dependency_down;
+    // Fleet ([fleet]): exit_code and exit_within above apply to every replica a fault stopped.
+    std::optional<uint64_t> client_errors;       // requests the client saw fail, whole run
+    std::optional<Nanos> capacity_restored_within;   // after scale_up / rolling_restart: all healthy
+    std::optional<Nanos> max_p99_during_fault;   // p99 latency from the first fleet fault to the end of the last
+    std::optional<bool> stateless;               // state created via one replica reads back via every other
 };
 
 struct Scenario {
@@ -139,6 +182,7 @@ struct Scenario {
     TargetSpec target;
     LoadSpec load;
     std::vector<DependencySpec> dependencies;   // [[dependencies]], in declaration order
+    std::optional<FleetSpec> fleet;          // [fleet]: replicas behind a load balancer
     std::vector<FaultSpec> faults;           // sorted by `at`
     ExpectSpec expect;
 };

@@ -1,0 +1,26 @@
+#include "fleet/balancer.h"
+
+#include "fleet/builtin_balancer.h"
+#include "fleet/haproxy_balancer.h"
+
+namespace draincheck {
+
+std::string_view backend_outcome_name(BackendOutcome o) {
+    switch (o) {
+        case BackendOutcome::ok: return "ok";
+        case BackendOutcome::http_error: return "http_error";
+        case BackendOutcome::refused: return "refused";
+        case BackendOutcome::reset: return "reset";
+        case BackendOutcome::timeout: return "timeout";
+    }
+    return "?";
+}
+
+std::unique_ptr<Balancer> make_balancer(FleetSpec::Balancer kind, boost::asio::io_context& io, const RunClock& clock,
+                                        BalancerOptions options, Balancer::HealthCallback on_health) {
+    if (kind == FleetSpec::Balancer::haproxy)
+        return std::make_unique<HaproxyBalancer>(io, clock, std::move(options), std::move(on_health));
+    return std::make_unique<BuiltinBalancer>(io, clock, std::move(options), std::move(on_health));
+}
+
+}  // namespace draincheck
