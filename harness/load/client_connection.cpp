@@ -164,6 +164,8 @@ void ClientConnection::finish(EndKind end, uint8_t extra_flags) {
     if (end == EndKind::timed_out) record_.flags |= kLocalTimeout;
     record_.response_bytes = response_bytes_ > UINT32_MAX ? UINT32_MAX : uint32_t(response_bytes_);
     record_.status = uint16_t(reader_->status());
+    if (reader_->replica() >= 0) record_.replica = uint8_t(reader_->replica() + 1);
+    if (reader_->retries() > 0) record_.lb_retries = uint8_t(reader_->retries());
 
     ClassifyInput in;
     in.end = end;

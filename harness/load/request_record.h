@@ -45,7 +45,14 @@ struct RequestRecord {
     uint8_t template_index = 0;      // which [[load.mix]] entry
     uint8_t flags = 0;               // RecordFlags
     Outcome outcome = Outcome::ok;
-    uint8_t reserved[3] = {};
+    // Behind a load balancer ([fleet]): which replica answered, from the balancer's response header.
+    uint8_t replica = 0;             // 1 + the replica index; 0 = not named
+    uint8_t lb_retries = 0;          // attempts the balancer made before the one that answered
+    uint8_t reserved = 0;
+
+    static constexpr uint8_t kNoReplica = 0;
+    // The replica index, or -1 when no balancer named one.
+    int replica_index() const { return replica == kNoReplica ? -1 : int(replica) - 1; }
 
     bool has(RecordFlags f) const { return (flags & f) != 0; }
     // End time since run start, or kNever.

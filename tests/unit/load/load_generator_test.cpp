@@ -65,6 +65,9 @@ private:
             std::string path = head.substr(head.find(' ') + 1);
             path = path.substr(0, path.find(' '));
             if (path == "/ok") asio::write(s, asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")), ec);
+            else if (path == "/tagged")   // as the fleet's load balancer answers
+                asio::write(s, asio::buffer(std::string("HTTP/1.1 200 OK\r\nx-draincheck-replica: 7\r\n"
+                                                        "X-Draincheck-Retried: 2\r\nContent-Length: 2\r\n\r\nok")), ec);
             else if (path == "/error") asio::write(s, asio::buffer(std::string("HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\n\r\n")), ec);
             else if (path == "/drop") { std::this_thread::sleep_for(20ms); break; }
             else if (path == "/truncate") {
@@ -159,6 +162,20 @@ TEST(LoadGenerator, KeepAliveConnectionsAreReused) {
         EXPECT_TRUE(records[i].has(kReusedConnection));
         EXPECT_EQ(records[i].connection_id, records[0].connection_id);
     }
+}
+
+TEST(LoadGenerator, RecordsTheReplicaTheLoadBalancerNamed) {
+    MisbehavingServer server;
+    auto records = run_load(closed_loop({"/tagged", "/ok"}), server.port());
+    ASSERT_FALSE(records.empty());
+    size_t tagged = 0;
+    for (const auto& r : records) {
+        bool is_tagged = r.template_index == 0;
+        EXPECT_EQ(r.replica_index(), is_tagged ? 7 : -1);
+        EXPECT_EQ(r.lb_retries, is_tagged ? 2 : 0);
+        tagged += is_tagged;
+    }
+    EXPECT_GT(tagged, 0u);
 }
 
 TEST(LoadGenerator, RefusedConnectionsAreRefusedAndPaced) {
