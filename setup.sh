@@ -20,6 +20,7 @@ packages=(
   libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev
   nodejs                      # the Node sample targets; npm fetches uPlot for the HTML report
   wrk                         # the throughput baseline in bench/
+  haproxy
   redis-server                # a real dependency for the dependency scenarios; redis-benchmark for bench/
   chromium                    # the HTML report is tested in a real headless browser
   clang libclang-rt-14-dev    # libFuzzer for fuzz/ (bench/fuzz.sh)
