@@ -27,8 +27,18 @@ const std::vector<ActionKeys>& action_keys() {
         {"cont_dependency", {"dependency"}},
         {"restart_dependency", {"dependency"}},
         {"toxic", kToxicKeys},
+        {"scale_down", {"count", "pick", "seed"}},
+        {"scale_up", {"count"}},
+        {"rolling_restart", {"max_surge", "max_unavailable"}},
+        {"kill_replica", {"count", "pick", "seed"}},
     };
     return actions;
+}
+
+const std::vector<std::string_view> kFleetKeys = {"count", "pick", "seed", "max_surge", "max_unavailable"};
+
+bool is_fleet_action(std::string_view action) {
+    return action == "scale_down" || action == "scale_up" || action == "rolling_restart" || action == "kill_replica";
 }
 
 struct ToxicKind {
@@ -100,6 +110,64 @@ ToxicSpec read_toxic(const TableReader& f) {
     return t;
 }
 
+void read_fleet_fault(const TableReader& f, FaultSpec& fault) {
+    if (auto v = f.integer("count", 1, kMaxReplicas)) fault.count = unsigned(*v);
+    std::string pick = "oldest";
+    if (auto v = f.string("pick")) {
+        pick = *v;
+        if (pick == "oldest") fault.pick = FaultSpec::Pick::oldest;
+        else if (pick == "newest") fault.pick = FaultSpec::Pick::newest;
+        else if (pick == "random") fault.pick = FaultSpec::Pick::random;
+        else f.fail("pick", "expected \"oldest\", \"newest\" or \"random\", got \"" + pick + "\"");
+    }
+    if (auto v = f.integer("seed", 0)) {
+        if (fault.pick != FaultSpec::Pick::random)
+            f.fail("seed", fmt::format("not used by pick \"{}\" (only by pick = \"random\")", pick));
+        fault.seed = uint64_t(*v);
+    }
+    if (auto v = f.integer("max_surge", 0, kMaxReplicas)) fault.max_surge = unsigned(*v);
+    if (auto v = f.integer("max_unavailable", 0, kMaxReplicas)) fault.max_unavailable = unsigned(*v);
+    if (fault.action == "rolling_restart" && fault.max_surge == 0 && fault.max_unavailable == 0)
+        f.fail("max_surge", "rolling_restart can never make progress: max_surge and max_unavailable are both 0 "
+                            "(set one of them to at least 1)");
+}
+
+std::string running_then(unsigned running) {
+    if (running == 0) return "no replica is running then";
+    return fmt::format("only {} replica{} running then", running, running == 1 ? " is" : "s are");
+}
+
+struct ReadFault {
+    FaultSpec spec;
+    const toml::table* table;
+    size_t index;   // in file order, as messages number the entries
+};
+
+// Walks the fleet actions in time order, counting the replicas that run: a scale_down or kill_replica
+// cannot take more than there are, a rolling_restart needs some, and a scale_up stays within the limit.
+void check_replica_counts(const TableReader& top, const std::vector<std::string_view>& keys,
+                          const std::vector<ReadFault>& faults, const FleetSpec& fleet) {
+    int64_t running = fleet.replicas;
+    for (const ReadFault& r : faults) {
+        const FaultSpec& fault = r.spec;
+        if (!is_fleet_action(fault.action)) continue;
+        TableReader f(top.file(), *r.table, fmt::format("faults[{}]", r.index), keys);
+        std::string at = format_duration(fault.at);
+        if (fault.action == "scale_up") {
+            running += fault.count;
+            if (running > kMaxReplicas)
+                f.fail("count", fmt::format("scale_up of {} at {}: {} replicas would be running then, more than the {} "
+                                            "a fleet may have", fault.count, at, running, kMaxReplicas));
+        } else if (fault.action == "rolling_restart") {
+            if (running == 0) f.fail("action", fmt::format("rolling_restart at {}: {}", at, running_then(0)));
+        } else {
+            if (fault.count > running)
+                f.fail("count", fmt::format("{} of {} at {}: {}", fault.action, fault.count, at, running_then(unsigned(running))));
+            running -= fault.count;
+        }
+    }
+}
+
 }  // namespace
 
 std::vector<std::string_view> fault_action_names() {
@@ -109,12 +177,14 @@ std::vector<std::string_view> fault_action_names() {
 }
 
 void read_faults(const TableReader& top, const LoadSpec& load, const std::vector<DependencySpec>& dependencies,
-                 std::vector<FaultSpec>& faults) {
+                 const std::optional<FleetSpec>& fleet, std::vector<FaultSpec>& faults) {
     std::vector<std::string_view> all_keys = {"at", "action", "signal"};
     all_keys.insert(all_keys.end(), kToxicKeys.begin(), kToxicKeys.end());
+    all_keys.insert(all_keys.end(), kFleetKeys.begin(), kFleetKeys.end());
     const auto actions = fault_action_names();
+    std::vector<ReadFault> read;
     for (const toml::table* table : top.array_of_tables("faults")) {
-        TableReader f(top.file(), *table, fmt::format("faults[{}]", faults.size()), all_keys);
+        TableReader f(top.file(), *table, fmt::format("faults[{}]", read.size()), all_keys);
         FaultSpec fault;
         fault.line = int(table->source().begin.line);
         fault.column = int(table->source().begin.column);
@@ -133,8 +203,18 @@ void read_faults(const TableReader& top, const LoadSpec& load, const std::vector
             if (f.get(key) && !used) f.fail(key, fmt::format("not used by action \"{}\"", fault.action));
         }
         if (fault.action == "signal") {
+            // Which replica would it go to? The fleet actions say it: a graceful stop or a crash.
+            if (fleet)
+                f.fail("action", "\"signal\" has no single process to go to in a [fleet] (which replica?); use "
+                                 "\"scale_down\" (the target's stop_signal, after the replica left the load balancer) "
+                                 "or \"kill_replica\" (SIGKILL, a crash)");
             f.require("signal", "signal name (e.g. \"TERM\")");
             fault.signal = *f.signal("signal");
+        } else if (is_fleet_action(fault.action)) {
+            if (!fleet)
+                f.fail("action", fmt::format("\"{}\" needs a [fleet] section (the target's replicas behind a load "
+                                             "balancer)", fault.action));
+            read_fleet_fault(f, fault);
         } else {
             read_dependency_name(f, dependencies, fault);
         }
@@ -144,9 +224,11 @@ void read_faults(const TableReader& top, const LoadSpec& load, const std::vector
             if (fault.until && *fault.until <= fault.at)
                 f.fail("until", "expected a time after `at` (" + format_duration(fault.at) + "), got " + format_duration(*fault.until));
         }
-        faults.push_back(std::move(fault));
+        read.push_back({std::move(fault), table, read.size()});
     }
-    std::stable_sort(faults.begin(), faults.end(), [](const FaultSpec& a, const FaultSpec& b) { return a.at < b.at; });
+    std::stable_sort(read.begin(), read.end(), [](const ReadFault& a, const ReadFault& b) { return a.spec.at < b.spec.at; });
+    if (fleet) check_replica_counts(top, all_keys, read, *fleet);
+    for (ReadFault& r : read) faults.push_back(std::move(r.spec));
 }
 
 }  // namespace draincheck

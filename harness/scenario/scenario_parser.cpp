@@ -179,21 +179,25 @@ void read_load(const TableReader& t, LoadSpec& load) {
 
 bool is_common_stop_signal(int signo) { return signo == SIGTERM || signo == SIGINT || signo == SIGQUIT || signo == SIGKILL; }
 
-// Drain assertions describe what happens after a stop signal, so one must be sent.
+// Drain assertions describe what happens after a stop signal, so one must be sent. In a fleet the
+// replicas are stopped gracefully (with the target's stop signal) by scale_down and rolling_restart.
 void require_stop_signal_for_drain_keys(const TableReader& t, const Scenario& s) {
     int own = s.target.stop_signal;
     bool has_stop = std::any_of(s.faults.begin(), s.faults.end(), [&](const FaultSpec& f) {
+        if (s.fleet) return f.action == "scale_down" || f.action == "rolling_restart";
         return f.action == "signal" && (is_common_stop_signal(f.signal) || f.signal == own);
     });
     if (has_stop) return;
-    std::string signals = is_common_stop_signal(own) ? "TERM, INT, QUIT or KILL"
-                                                     : "TERM, INT, QUIT, KILL or target.stop_signal " + signal_name(own);
+    std::string signals = s.fleet                     ? "scale_down or rolling_restart"
+                          : is_common_stop_signal(own) ? "TERM, INT, QUIT or KILL"
+                                                       : "TERM, INT, QUIT, KILL or target.stop_signal " + signal_name(own);
+    std::string what = s.fleet ? "stops replicas" : "sends a stop signal";
     const ExpectSpec& e = s.expect;
     for (auto [key, used] : {std::pair{"exit_within", e.exit_within.has_value()},
                              std::pair{"refused_after_close", e.refused_after_close_clean},
                              std::pair{"ready_fails_during_drain", e.ready_fails_during_drain.has_value()}}) {
         if (used)
-            t.fail_at(*t.get(key), t.dotted(key) + " needs a [[faults]] entry that sends a stop signal (" + signals + ")");
+            t.fail_at(*t.get(key), t.dotted(key) + " needs a [[faults]] entry that " + what + " (" + signals + ")");
     }
 }
 
@@ -215,6 +219,10 @@ void read_expect(const TableReader& t, ExpectSpec& e) {
         d.recovers_within = down->duration("recovers_within", false);
         e.dependency_down = d;
     }
+    if (auto v = t.integer("client_errors", 0)) e.client_errors = uint64_t(*v);
+    e.capacity_restored_within = t.duration("capacity_restored_within", false);
+    e.max_p99_during_fault = t.duration("max_p99_during_fault", false);
+    e.stateless = t.boolean("stateless");
 }
 
 bool has_action(const Scenario& s, std::initializer_list<std::string_view> actions) {
@@ -236,6 +244,21 @@ void require_dependencies_for_dependency_keys(const TableReader& t, const Scenar
                   "\"restart_dependency\" or \"cont_dependency\" that brings the dependency back");
 }
 
+// Fleet assertions need a fleet, and the faults whose effect they judge.
+void require_fleet_for_fleet_keys(const TableReader& t, const Scenario& s) {
+    for (std::string_view key : {"client_errors", "capacity_restored_within", "max_p99_during_fault", "stateless"})
+        if (t.get(key) && !s.fleet) t.fail(key, "needs a [fleet] section (the target's replicas behind a load balancer)");
+    if (!s.fleet) return;
+    if (s.expect.capacity_restored_within && !has_action(s, {"scale_up", "rolling_restart"}))
+        t.fail("capacity_restored_within", "needs a [[faults]] entry with action \"scale_up\" or \"rolling_restart\"");
+    if (s.expect.max_p99_during_fault && !has_action(s, {"scale_down", "scale_up", "rolling_restart", "kill_replica"}))
+        t.fail("max_p99_during_fault", "needs a [[faults]] entry with a fleet action (\"scale_down\", \"scale_up\", "
+                                       "\"rolling_restart\" or \"kill_replica\")");
+    if (s.expect.stateless && s.fleet->replicas < 2)
+        t.fail("stateless", fmt::format("needs fleet.replicas of at least 2 (state created through one replica is read "
+                                        "back through the others), got {}", s.fleet->replicas));
+}
+
 // Relative paths in a scenario are relative to where the file really is, even through a symlink.
 fs::path scenario_directory(const std::string& file) {
     fs::path path = fs::absolute(file.empty() ? "." : file);
@@ -247,7 +270,8 @@ fs::path scenario_directory(const std::string& file) {
 Scenario read_scenario(const toml::table& root, const std::string& file) {
     Scenario s;
     s.source_path = file;
-    TableReader top(file, root, "", {"name", "description", "target", "load", "dependencies", "faults", "expect"});
+    TableReader top(file, root, "", {"name", "description", "target", "load", "dependencies", "fleet", "faults",
+                                        "expect"});
     s.name = top.non_empty_string("name").value_or(fs::path(file).stem().string());
     s.description = top.string("description").value_or("");
     top.require("target", "table [target]");
@@ -261,13 +285,16 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
                                    "after_exit", "closed_idle_window", "seed", "mix"});
     read_load(*load, s.load);
     read_dependencies(top, scenario_directory(file), s.target, s.dependencies);
-    read_faults(top, s.load, s.dependencies, s.faults);
+    read_fleet(top, s.target, s.fleet);
+    read_faults(top, s.load, s.dependencies, s.fleet, s.faults);
     if (auto expect = top.table("expect", {"dropped_inflight", "exit_code", "exit_within", "max_error_rate",
                                            "refused_after_close", "ready_fails_during_drain",
-                                           "dependency_closed_before_exit", "dependency_down"})) {
+                                           "dependency_closed_before_exit", "dependency_down", "client_errors",
+                                           "capacity_restored_within", "max_p99_during_fault", "stateless"})) {
         read_expect(*expect, s.expect);
         require_stop_signal_for_drain_keys(*expect, s);
         require_dependencies_for_dependency_keys(*expect, s);
+        require_fleet_for_fleet_keys(*expect, s);
     }
     return s;
 }

@@ -1,9 +1,11 @@
 #pragma once
-// Readers for the scenario's array sections, each in its own file: [[dependencies]] and [[faults]].
+// Readers for the scenario's larger sections, each in its own file: [[dependencies]], [fleet] and
+// [[faults]].
 #include "scenario/scenario.h"
 #include "scenario/table_reader.h"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,8 +19,16 @@ std::string absolute_directory(const std::filesystem::path& dir);
 void read_dependencies(const TableReader& top, const std::filesystem::path& scenario_dir, const TargetSpec& target,
                        std::vector<DependencySpec>& out);
 
-// [[faults]], sorted by `at`; dependency names are checked against `dependencies`.
+// The most replicas a fleet may have at any moment (fleet.replicas, and after every scale_up).
+constexpr int64_t kMaxReplicas = 100;
+
+// [fleet], if present: its keys, [fleet.health], [fleet.state_probe], and what it requires of [target]
+// (a "{port}" in its command or env, no target.port).
+void read_fleet(const TableReader& top, const TargetSpec& target, std::optional<FleetSpec>& out);
+
+// [[faults]], sorted by `at`; dependency names are checked against `dependencies`, and the fleet
+// actions against `fleet` (the replicas running when each fires).
 void read_faults(const TableReader& top, const LoadSpec& load, const std::vector<DependencySpec>& dependencies,
-                 std::vector<FaultSpec>& out);
+                 const std::optional<FleetSpec>& fleet, std::vector<FaultSpec>& out);
 
 }  // namespace draincheck

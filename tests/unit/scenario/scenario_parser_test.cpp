@@ -471,7 +471,8 @@ TEST(ScenarioParserErrors, FaultsMustFitTheLoadAndBeKnown) {
     EXPECT_TRUE(fails_with(kMinimal + "[[faults]]\nat = \"1s\"\naction = \"signal\"\n", 5, 1, {"faults[0].signal: missing required signal name"}));
     EXPECT_TRUE(fails_with(kMinimal + "[[faults]]\naction = \"signal\"\nsignal = \"TERM\"\n", 5, 1, {"faults[0].at: missing required duration"}));
     EXPECT_TRUE(fails_with(kMinimal + "[[faults]]\nat = \"1s\"\n", 5, 1, {"faults[0].action: missing required string (one of: signal, kill_dependency, stop_dependency, "
-                                                     "cont_dependency, restart_dependency, toxic)"}));
+                                                     "cont_dependency, restart_dependency, toxic, scale_down, scale_up, "
+                                                     "rolling_restart, kill_replica)"}));
     EXPECT_TRUE(fails_with(kMinimal + "[[faults]]\nat = 1\n", 6, 6, {"faults[0].at: expected a duration string like \"10s\", got integer 1"}));
 }
 
@@ -524,7 +525,7 @@ namespace {
 
 // One row of a key table in docs/scenario-reference.md.
 struct DocumentedKey {
-    std::string table;     // "" (top level), "target", "target.ready", "load", "load.mix", "faults", "expect"
+    std::string table;     // "" (top level), "target", "target.ready", "load", "load.mix", "fleet", "faults", "expect"…
     std::string key;
     std::string example;   // "key = value", or "[section]" for tables
 };
@@ -581,6 +582,9 @@ std::set<std::string> accepted_keys(const std::string& table) {
         {"dependencies", kMinimal + "[[dependencies]]\n" + unknown},
         {"dependencies.ready", kMinimal + "[[dependencies]]\nname = \"db\"\ncommand = [\"x\"]\nready = { " +
                                    unknown.substr(0, unknown.size() - 1) + " }\n"},
+        {"fleet", kMinimal + "[fleet]\n" + unknown},
+        {"fleet.health", kMinimal + "[fleet.health]\n" + unknown},
+        {"fleet.state_probe", kMinimal + "[fleet.state_probe]\n" + unknown},
         {"faults", kMinimal + "[[faults]]\n" + unknown},
         {"expect", kMinimal + "[expect]\n" + unknown},
         {"expect.dependency_down", kMinimal + "[expect.dependency_down]\n" + unknown}};
@@ -593,9 +597,40 @@ std::set<std::string> accepted_keys(const std::string& table) {
     return keys;
 }
 
+// The keys of other tables that only a [fleet] scenario accepts.
+bool is_fleet_key(const DocumentedKey& d) {
+    static const std::set<std::string> fault_keys = {"count", "pick", "seed", "max_surge", "max_unavailable"};
+    static const std::set<std::string> expect_keys = {"client_errors", "capacity_restored_within",
+                                                      "max_p99_during_fault", "stateless"};
+    return d.table.starts_with("fleet") || (d.table == "faults" && fault_keys.count(d.key)) ||
+           (d.table == "expect" && expect_keys.count(d.key));
+}
+
+// A valid [fleet] scenario with `example` placed in `table`, replacing that key's line if the base has one.
+std::string fleet_scenario_with(const DocumentedKey& d) {
+    std::string fault = "at = \"1s\"\naction = \"scale_down\"\n";
+    if (d.key == "seed") fault += "pick = \"random\"\n";
+    if (d.key == "max_surge" || d.key == "max_unavailable") fault = "at = \"1s\"\naction = \"rolling_restart\"\n";
+    std::map<std::string, std::string> body = {
+        {"fleet", ""}, {"fleet.health", ""}, {"fleet.state_probe", ""}, {"faults", fault}, {"expect", ""}};
+    std::string& lines = body.at(d.table);
+    size_t own = lines.find(d.key + " = ");
+    if (own != std::string::npos) lines.erase(own, lines.find('\n', own) + 1 - own);
+    lines += d.example + "\n";
+    auto section = [&](const std::string& header, const std::string& table, bool always) {
+        return always || !body[table].empty() ? header + "\n" + body[table] : std::string();
+    };
+    return "[target]\ncommand = [\"x\", \"--port\", \"{port}\"]\n[load]\nduration = \"10s\"\n" +
+           section("[fleet]", "fleet", true) + section("[fleet.health]", "fleet.health", false) +
+           section("[fleet.state_probe]", "fleet.state_probe", false) + section("[[faults]]", "faults", true) +
+           "[[faults]]\nat = \"2s\"\naction = \"scale_up\"\n[[faults]]\nat = \"3s\"\naction = \"rolling_restart\"\n" +
+           section("[expect]", "expect", false);
+}
+
 // A valid scenario with `example` (one "key = value" line) placed in `table`, replacing that
 // key's line if the base scenario has one.
 std::string scenario_with(const DocumentedKey& d) {
+    if (is_fleet_key(d)) return fleet_scenario_with(d);
     // Faults other than `signal` act on the dependency "db", which also makes an outage to judge.
     static const std::map<std::string, std::string> toxic_for_key = {
         {"latency", "latency"}, {"jitter", "latency"}, {"rate", "bandwidth"}, {"timeout", "reset_peer"},
@@ -633,7 +668,8 @@ std::string scenario_with(const DocumentedKey& d) {
 TEST(ScenarioReference, DocumentsExactlyTheKeysEachTableAccepts) {
     auto documented = documented_keys(read_text(fs::path(DRAINCHECK_SOURCE_DIR) / "docs" / "scenario-reference.md"));
     for (const std::string table : {"", "target", "target.ready", "load", "load.mix", "dependencies", "dependencies.ready",
-                                    "faults", "expect", "expect.dependency_down"}) {
+                                    "fleet", "fleet.health", "fleet.state_probe", "faults", "expect",
+                                    "expect.dependency_down"}) {
         std::set<std::string> keys;
         for (const auto& d : documented)
             if (d.table == table) keys.insert(d.key);
