@@ -5,6 +5,7 @@
 #include "common/signals.h"
 #include "load/outcome.h"
 #include "verifier/dependency_checks.h"
+#include "verifier/fleet_checks.h"
 #include "verifier/phase.h"
 
 #include <cerrno>
@@ -54,14 +55,30 @@ json request(const RunResult& run, const PhaseBounds& bounds, size_t index) {
         {"reused_connection", r.has(kReusedConnection)},
         {"peer_reset", r.has(kPeerReset)},
         {"peer_eof", r.has(kPeerEof)},
+        {"replica", r.replica_index() >= 0 ? json(r.replica_index()) : json(nullptr)},
+        {"lb_retries", r.lb_retries},
     };
+}
+
+json log_tail_json(const std::vector<LogLine>& lines) {
+    json tail = json::array();
+    for (const LogLine& l : lines)
+        tail.push_back({{"at_s", seconds(l.at_ns)}, {"stream", l.is_stderr ? "stderr" : "stdout"}, {"text", l.text}});
+    return tail;
+}
+
+json optional_s(const std::optional<int64_t>& ns) { return ns ? json(seconds(*ns)) : json(nullptr); }
+
+json exit_json(const ExitInfo& x) {
+    return {{"exited", x.exited}, {"at_s", x.exited ? json(seconds(x.at_ns)) : json(nullptr)},
+            {"code", x.code ? json(*x.code) : json(nullptr)},
+            {"signal", x.signal ? json(signal_name(*x.signal)) : json(nullptr)}, {"forced", x.forced}};
 }
 
 }  // namespace
 
 json dependencies_json(const RunResult& run) {
     json list = json::array();
-    auto optional_s = [](const std::optional<int64_t>& ns) { return ns ? json(seconds(*ns)) : json(nullptr); };
     for (const DependencyResult& d : run.dependencies) {
         json connections = json::array();
         for (const ProxyConnection& c : d.connections) {
@@ -83,13 +100,54 @@ json dependencies_json(const RunResult& run) {
         json outages = json::array();
         for (const Outage& o : d.outages)
             outages.push_back({{"down_s", seconds(o.down_ns)}, {"up_s", optional_s(o.up_ns)}, {"how", o.how}});
-        json tail = json::array();
-        for (const LogLine& l : d.log_tail)
-            tail.push_back({{"at_s", seconds(l.at_ns)}, {"stream", l.is_stderr ? "stderr" : "stdout"}, {"text", l.text}});
         list.push_back({{"name", d.name}, {"command", d.argv}, {"port", d.port}, {"proxy_port", d.proxy_port},
-                        {"connections", connections}, {"outages", outages}, {"log_tail", tail}});
+                        {"connections", connections}, {"outages", outages}, {"log_tail", log_tail_json(d.log_tail)}});
     }
     return list;
+}
+
+json fleet_json(const RunResult& run) {
+    if (!run.fleet) return nullptr;
+    const FleetResult& f = *run.fleet;
+    std::vector<uint64_t> served(f.replicas.size()), failed(f.replicas.size());
+    for (const RequestRecord& r : run.records)
+        if (r.replica_index() >= 0 && size_t(r.replica_index()) < served.size()) {
+            ++served[size_t(r.replica_index())];
+            failed[size_t(r.replica_index())] += r.outcome != Outcome::ok;
+        }
+    json replicas = json::array();
+    for (const ReplicaResult& r : f.replicas)
+        replicas.push_back({{"index", r.index}, {"requests", served[size_t(r.index)]},
+                            {"requests_failed", failed[size_t(r.index)]}, {"port", r.port}, {"pid", r.pid}, {"command", r.argv},
+                            {"spawned_s", seconds(r.spawned_ns)}, {"ready_s", optional_s(r.ready_ns)},
+                            {"in_lb_s", optional_s(r.in_lb_ns)}, {"out_lb_s", optional_s(r.out_lb_ns)},
+                            {"signalled_s", optional_s(r.signalled_ns)},
+                            {"signal", r.signal ? json(signal_name(*r.signal)) : json(nullptr)},
+                            {"stopped_by", r.stopped_by}, {"exit", exit_json(r.exit)},
+                            {"log_tail", log_tail_json(r.log_tail)}});
+    json health = json::array();
+    for (const HealthChange& h : f.health)
+        health.push_back({{"at_s", seconds(h.at_ns)}, {"replica", h.replica}, {"healthy", h.healthy}, {"detail", h.detail}});
+    json attempts = json::array();
+    for (const BackendAttempt& b : f.attempts)
+        attempts.push_back({{"request", b.request}, {"replica", b.replica}, {"started_s", seconds(b.started_ns)},
+                            {"ended_s", seconds(b.ended_ns)}, {"status", b.status},
+                            {"outcome", backend_outcome_name(b.outcome)}, {"retry", b.retry}, {"reused", b.reused}});
+    json faults = json::array();
+    for (const FleetFaultWindow& w : f.faults)
+        faults.push_back({{"action", w.action}, {"started_s", seconds(w.started_ns)}, {"done_s", optional_s(w.done_ns)},
+                          {"capacity_restored_s", optional_s(w.capacity_restored_ns)},
+                          {"wanted_replicas", w.wanted_replicas}});
+    json state = json::array();
+    for (const StateCheck& c : f.state_checks)
+        state.push_back({{"at_s", seconds(c.at_ns)}, {"when", c.when}, {"created_on", c.created_on},
+                         {"read_on", c.read_on}, {"status", c.status}, {"ok", c.ok}, {"detail", c.detail}});
+    json dropped = json::array();
+    for (const BackendAttempt* b : dropped_by_stopping_replicas(run))
+        dropped.push_back({{"request", b->request}, {"replica", b->replica}, {"ended_s", seconds(b->ended_ns)}});
+    return {{"balancer", f.balancer}, {"port", f.lb_port}, {"replicas", replicas}, {"health", health},
+            {"faults", faults}, {"state_checks", state}, {"backend_attempts", attempts},
+            {"dropped_by_stopping_replicas", dropped}};
 }
 
 json make_json_report(const RunResult& run, const Verdict& verdict, const RunStats& stats, const std::string& version) {
@@ -121,14 +179,9 @@ json make_json_report(const RunResult& run, const Verdict& verdict, const RunSta
     for (int p = 0; p < kPhaseCount; ++p) j["latency_us"][std::string(phase_name(Phase(p)))] = latency(stats.latency[size_t(p)]);
 
     const ExitInfo& x = run.exit;
-    j["exit"] = {
-        {"exited", x.exited},
-        {"at_s", x.exited ? json(seconds(x.at_ns)) : json(nullptr)},
-        {"code", x.code ? json(*x.code) : json(nullptr)},
-        {"signal", x.signal ? json(signal_name(*x.signal)) : json(nullptr)},
-        {"forced", x.forced},
-        {"after_stop_signal_s", x.exited && run.stop_signal_ns ? json(seconds(x.at_ns - *run.stop_signal_ns)) : json(nullptr)},
-    };
+    j["exit"] = exit_json(x);
+    j["exit"]["after_stop_signal_s"] =
+        x.exited && run.stop_signal_ns ? json(seconds(x.at_ns - *run.stop_signal_ns)) : json(nullptr);
     j["stop_signal"] = run.stop_signal_ns ? json{{"name", signal_name(*run.stop_signal)}, {"at_s", seconds(*run.stop_signal_ns)}}
                                           : json(nullptr);
     j["load"] = {{"started_s", seconds(run.load_started_ns)}, {"stopped_s", seconds(run.load_stopped_ns)}};
@@ -147,6 +200,7 @@ json make_json_report(const RunResult& run, const Verdict& verdict, const RunSta
         outage_probes.push_back({{"at_s", seconds(p.at_ns)}, {"ready", p.ready}, {"detail", p.detail}});
     j["outage_probes"] = outage_probes;
     j["dependencies"] = dependencies_json(run);
+    j["fleet"] = fleet_json(run);
 
     auto bucket_list = [](const std::vector<SecondBucket>& buckets, const char* index_name, double width_s) {
         json list = json::array();

@@ -41,7 +41,12 @@ void Console::begin(const RunPlan& plan) {
     if (verbosity_ == Verbosity::quiet) return;
     const Scenario& s = plan.scenario;
     fmt::print(out_, "scenario {} ({})\n", s.name, s.source_path);
-    fmt::print(out_, "target   {}  on {}:{}\n", join_argv(plan.shown_argv), plan.host, plan.port);
+    if (s.fleet)
+        fmt::print(out_, "fleet    {} replicas of {}  behind the {} load balancer on {}:{}\n", s.fleet->replicas,
+                   join_argv(s.target.command), s.fleet->lb == FleetSpec::Balancer::haproxy ? "haproxy" : "built-in",
+                   plan.host, plan.port);
+    else
+        fmt::print(out_, "target   {}  on {}:{}\n", join_argv(plan.shown_argv), plan.host, plan.port);
     const LoadSpec& l = s.load;
     if (l.mode == LoadSpec::Mode::rate)
         fmt::print(out_, "load     {} req/s for {}, {} request kind(s)\n", l.rate, format_duration(l.duration),
@@ -115,6 +120,18 @@ std::string summary_text(const RunResult& run, const Verdict& verdict, const Run
         if (run.stop_signal_ns)
             how += fmt::format(", {:.3f}s after {}", double(e.at_ns - *run.stop_signal_ns) / 1e9, signal_name(*run.stop_signal));
         line("\n  target: " + how);
+    }
+    if (run.fleet) {
+        for (const ReplicaResult& r : run.fleet->replicas) {
+            std::string how = r.exit.exited ? describe_exit(r.exit) : "still running";
+            if (r.signalled_ns && r.exit.exited)
+                how += fmt::format(", {:.3f}s after {}", double(r.exit.at_ns - *r.signalled_ns) / 1e9,
+                                   r.signal ? signal_name(*r.signal) : "its signal");
+            size_t served = 0;
+            for (const RequestRecord& rec : run.records) served += rec.replica_index() == r.index;
+            line(fmt::format("  replica {} (port {}): served {} requests; {}{}", r.index, r.port, served,
+                             r.stopped_by.empty() ? "" : "stopped by " + r.stopped_by + ", ", how));
+        }
     }
     for (const DependencyResult& d : run.dependencies) {
         size_t closed = 0;

@@ -39,11 +39,6 @@ FaultProxy::Options proxy_options(const DependencyPlan& plan) {
     return o;
 }
 
-std::string describe_exit(const ExitInfo& e) {
-    if (e.signal) return "signal " + signal_name(*e.signal);
-    return "code " + std::to_string(e.code.value_or(-1));
-}
-
 }  // namespace
 
 Dependency::Dependency(boost::asio::io_context& io, const RunClock& clock, const DependencySpec& spec,

@@ -13,6 +13,8 @@
 
 namespace draincheck {
 
+class ReplicaSet;
+
 // What a fault may act on and report to, when it fires.
 struct FaultContext {
     Supervisor& target;
@@ -26,6 +28,7 @@ struct FaultContext {
     // Runs `action` at `at` (from the start of load), unless the run has ended by then.
     std::function<void(Nanos at, std::function<void()> action)> at_time;
     std::function<int64_t()> now;   // the run's clock, ns since it started
+    ReplicaSet* fleet = nullptr;    // [fleet] runs: the replicas and their balancer
 };
 
 class Fault {

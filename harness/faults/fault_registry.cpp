@@ -1,5 +1,6 @@
 #include "faults/fault.h"
 #include "faults/dependency_fault.h"
+#include "faults/fleet_fault.h"
 #include "faults/signal_fault.h"
 #include "faults/toxic_fault.h"
 
@@ -16,6 +17,10 @@ const std::vector<std::pair<std::string, FaultFactory>>& fault_registry() {
         {"cont_dependency", &make_cont_dependency_fault},
         {"restart_dependency", &make_restart_dependency_fault},
         {"toxic", &make_toxic_fault},
+        {"scale_down", &make_scale_down_fault},
+        {"scale_up", &make_scale_up_fault},
+        {"rolling_restart", &make_rolling_restart_fault},
+        {"kill_replica", &make_kill_replica_fault},
     };
     return registry;
 }

@@ -110,8 +110,11 @@ asio::awaitable<bool> BuiltinSession::serve(Request& request) {
     reply.head_request = request.method() == http::verb::head;
     reply.keep_alive = request.keep_alive();
     reply.version = request.version();
-    // Refused connects sent nothing and are always safe to retry; a connection that ended before
-    // any answer may have delivered the request, so only idempotent methods go again then.
+    // With retries on, a refused connect (nothing was sent) goes to another replica whatever the
+    // method; a connection that ended before any answer may have delivered the request, so only
+    // idempotent methods go again then. With retries off the balancer behaves like a TCP-level one
+    // (kube-proxy): whatever the first replica did is what the client gets.
+    const bool retry_refused = core_.options.retry_idempotent;
     const bool retry_unanswered = core_.options.retry_idempotent && is_idempotent(request.method());
 
     erase_hop_by_hop(request);
@@ -163,7 +166,7 @@ asio::awaitable<bool> BuiltinSession::serve(Request& request) {
             co_await abort_response(reply);
             co_return false;
         }
-        if (!result.connect_failed && !retry_unanswered) break;
+        if (result.connect_failed ? !retry_refused : !retry_unanswered) break;
         if (result.reused && !fresh && !result.connect_failed) {
             // A pooled connection the replica closed just as we sent: not the replica's fault.
             race_replica = std::move(replica);

@@ -88,15 +88,16 @@ std::string haproxy_config(const BalancerOptions& options, const HaproxyConfigPa
     } else {
         o << "    # no health path: a TCP connect is the check\n";
     }
-    o << "    retries 3\n"
-         "    option redispatch 1\n";
     if (options.retry_idempotent) {
         // A connection failure never reached the server, so any request is retried; a server that
         // closed without answering may have acted on it, so only idempotent methods are.
-        o << "    retry-on conn-failure empty-response\n"
+        o << "    retries 3\n"
+             "    option redispatch 1\n"
+             "    retry-on conn-failure empty-response\n"
              "    http-request disable-l7-retry unless METH_GET || METH_HEAD || METH_PUT || METH_DELETE || METH_OPTIONS\n";
     } else {
-        o << "    retry-on conn-failure\n";
+        // Like a TCP-level balancer: whatever the first replica did is what the client gets.
+        o << "    retries 0\n";
     }
     o << "    http-response set-header " << kReplicaHeader << " %[srv_name]\n"
          // %rc: retries of this request, '+'-prefixed when redispatched; kept only when not 0.

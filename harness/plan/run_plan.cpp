@@ -108,12 +108,35 @@ uint16_t free_port(std::vector<uint16_t>& taken) {
 
 }  // namespace
 
+LaunchSpec target_launch(const RunPlan& plan, int replica, uint16_t port) {
+    const TargetSpec& t = plan.scenario.target;
+    std::map<std::string, std::string> values = {{"port", std::to_string(port)}};
+    if (replica >= 0) values["replica"] = std::to_string(replica);
+    LaunchSpec launch;
+    launch.cwd = t.cwd;
+    launch.argv = make_argv(t.command, t.cwd, values);
+    for (const auto& [name, value] : t.env) launch.env[name] = substitute_placeholders(value, values);
+    launch.env.insert(plan.target_env.begin(), plan.target_env.end());
+    launch.env.emplace("PORT", std::to_string(port));
+    launch.env_clear = t.env_clear;
+    for (const auto& name : t.mask_env) {
+        auto given = launch.env.find(name);
+        const char* inherited = t.env_clear ? nullptr : std::getenv(name.c_str());
+        if (given != launch.env.end()) launch.secrets.push_back(given->second);
+        else if (inherited) launch.secrets.emplace_back(inherited);
+    }
+    return launch;
+}
+
+uint16_t free_loopback_port() { return bind_probe("127.0.0.1", 0); }
+
 RunPlan make_run_plan(const Scenario& scenario) {
     RunPlan plan;
     plan.scenario = scenario;
     const TargetSpec& t = scenario.target;
     plan.host = t.host == "localhost" ? "127.0.0.1" : t.host;
-    plan.port = bind_probe(plan.host, t.port.value_or(0));
+    // With [fleet] the load goes to the balancer's port; the replicas get theirs as they start.
+    plan.port = bind_probe(plan.host, scenario.fleet ? scenario.fleet->port.value_or(0) : t.port.value_or(0));
 
     std::vector<uint16_t> taken = {plan.port};
     std::map<std::string, std::string> dependency_env;
@@ -133,18 +156,8 @@ RunPlan make_run_plan(const Scenario& scenario) {
         plan.dependencies.push_back(std::move(dp));
     }
 
-    plan.launch.cwd = t.cwd;
-    plan.launch.argv = make_argv(t.command, t.cwd, {{"port", std::to_string(plan.port)}});
-    for (const auto& [name, value] : t.env) plan.launch.env[name] = substitute_placeholders(value, plan.port);
-    plan.launch.env.insert(dependency_env.begin(), dependency_env.end());
-    plan.launch.env.emplace("PORT", std::to_string(plan.port));
-    plan.launch.env_clear = t.env_clear;
-    for (const auto& name : t.mask_env) {
-        auto given = plan.launch.env.find(name);
-        const char* inherited = t.env_clear ? nullptr : std::getenv(name.c_str());
-        if (given != plan.launch.env.end()) plan.launch.secrets.push_back(given->second);
-        else if (inherited) plan.launch.secrets.emplace_back(inherited);
-    }
+    plan.target_env = dependency_env;
+    plan.launch = target_launch(plan, -1, plan.port);
     for (const auto& arg : plan.launch.argv) plan.shown_argv.push_back(mask_secrets(arg, plan.launch.secrets));
     return plan;
 }

@@ -26,6 +26,10 @@ struct RunPlan {
     uint16_t port = 0;
     LaunchSpec launch;
     std::vector<std::string> shown_argv;   // launch.argv with mask_env secrets replaced by ***
+    // Set in the target's environment besides its own `env`: the dependencies' addresses.
+    std::map<std::string, std::string> target_env;
+    // With [fleet], `port` is where the load balancer listens and `launch` is unused: each replica is
+    // launched with target_launch().
 };
 
 // An environment problem found while planning (exit code 3).
@@ -37,6 +41,11 @@ struct PlanError : std::runtime_error {
 std::string substitute_placeholders(const std::string& text, uint16_t port);
 // Replaces every "{name}" in `text` by its value.
 std::string substitute_placeholders(const std::string& text, const std::map<std::string, std::string>& values);
+
+// The target's launch on `port`; `replica` >= 0 also substitutes "{replica}" (a fleet's replicas).
+LaunchSpec target_launch(const RunPlan& plan, int replica, uint16_t port);
+// A loopback port nothing listens on right now (the kernel's choice).
+uint16_t free_loopback_port();
 
 // Throws PlanError (e.g. "port 8080 on 127.0.0.1 is already in use").
 RunPlan make_run_plan(const Scenario& scenario);

@@ -4,6 +4,7 @@
 #include "common/signals.h"
 #include "dependencies/dependency.h"
 #include "faults/fault.h"
+#include "fleet/replica_set.h"
 #include "load/load_generator.h"
 #include "supervisor/listener_watch.h"
 #include "supervisor/orphan_guard.h"
@@ -32,11 +33,6 @@ constexpr auto kListenerWatchInterval = std::chrono::milliseconds(2);
 // After the target and the load are done, how long its output pipes may take to reach EOF
 // (a daemonized grandchild can hold them open forever).
 constexpr auto kLogDrainGrace = std::chrono::milliseconds(500);
-
-std::string describe_exit(const ExitInfo& e) {
-    if (e.signal) return "signal " + signal_name(*e.signal) + (e.forced ? " (forced)" : "");
-    return "code " + std::to_string(e.code.value_or(-1));
-}
 
 LaunchSpec launch_spec(const RunPlan& plan, RunObserver& observer) {
     LaunchSpec spec = plan.launch;
@@ -118,6 +114,7 @@ private:
 
     void start_target() {
         if (aborting_) return fail_before_target("interrupted by " + signal_name(abort_signal_) + " before the target was ready");
+        if (spec_.fleet) return start_fleet();
         target_started_ = true;
         try {
             target_.start([this](const ExitInfo& e) { on_target_exit(e); });
@@ -133,6 +130,59 @@ private:
         emit(EventType::spawned, "pid " + std::to_string(target_.pid()));
         cancel_ready_ = async_wait_ready(io_, plan_.host, plan_.port, spec_.target.ready,
                                          [this](bool ok, ProbeResult last) { on_ready(ok, last); });
+    }
+
+    // ---- the fleet: replicas behind a load balancer ------------------------------------------
+    void start_fleet() {
+        target_started_ = true;
+        fleet_ = std::make_unique<ReplicaSet>(io_, clock_, plan_, [this](RunEvent e) { emit_event(std::move(e)); });
+        try {
+            fleet_->start([this](std::optional<std::string> error, std::vector<LogLine> log) {
+                if (error) {
+                    error_log_ = std::move(log);
+                    return fail(*error);
+                }
+                ready_ = true;
+                emit(EventType::ready, std::to_string(fleet_->serving()) + " replicas take traffic");
+                check_state("before", [this] { start_load(); });
+            });
+        } catch (const std::exception& e) {   // BalancerError, LaunchError
+            std::string message = dynamic_cast<const LaunchError*>(&e) ? std::string("target ") + e.what() : e.what();
+            fleet_->kill_all();
+            if (dependencies_.empty()) throw HarnessError(message);
+            error_ = message;
+            target_exited_ = true;
+            return finish_dependencies();
+        }
+    }
+
+    // expect.stateless: state created through one replica, read through the others ("before" the
+    // load and its faults, "after" them); then `next`.
+    void check_state(std::string when, std::function<void()> next) {
+        if (!spec_.expect.stateless || aborting_) return next();
+        async_check_state(io_, clock_, plan_.host, fleet_->serving_replicas(), spec_.fleet->state_probe, when,
+                          [this, when, next](std::vector<StateCheck> checks) {
+                              size_t failed = 0;
+                              for (StateCheck& c : checks) {
+                                  failed += !c.ok;
+                                  state_checks_.push_back(std::move(c));
+                              }
+                              emit(EventType::note, "state check " + when + " the faults: " +
+                                                        std::to_string(checks.size() - failed) + " of " +
+                                                        std::to_string(checks.size()) + " reads found the state");
+                              next();
+                          });
+    }
+
+    // The end of the load, an abort or an error: every replica leaves the balancer and stops.
+    void stop_fleet() {
+        if (fleet_stopping_) return;
+        fleet_stopping_ = true;
+        fleet_->stop_all([this] {
+            fleet_->stop_balancer();
+            target_exited_ = true;
+            maybe_finish();
+        });
     }
 
     // A dependency failed (or the run was interrupted) before the target was started.
@@ -164,7 +214,7 @@ private:
             auto timer = std::make_unique<asio::steady_timer>(io_, clock_.at(start + f.at.count()));
             auto fault = std::shared_ptr<Fault>(make_fault(f));
             timer->async_wait([this, fault](const error_code& ec) {
-                if (!ec && !target_exited_) apply(*fault);
+                if (!ec && !target_exited_ && !fleet_stopping_) apply(*fault);
             });
             fault_timers_.push_back(std::move(timer));
         }
@@ -179,6 +229,7 @@ private:
             [this](const std::string& name) -> Dependency& { return dependency(name); },
             [this](Nanos at, std::function<void()> action) { at_time(at, std::move(action)); },
             [this] { return clock_.now_ns(); },
+            fleet_.get(),
         };
         fault.apply(ctx);
     }
@@ -303,7 +354,13 @@ private:
         result_.load_stopped_ns = load_->stopped_ns();
         emit(EventType::load_stopped, "");
         after_exit_timer_.cancel();
-        if (!target_exited_ && !result_.stop_signal_ns) {
+        if (fleet_ && !target_exited_) {
+            check_state("after", [this] {
+                emit(EventType::note, "end of load: every replica leaves the balancer and gets " +
+                                          signal_name(spec_.target.stop_signal));
+                stop_fleet();
+            });
+        } else if (!target_exited_ && !result_.stop_signal_ns) {
             // No fault stopped the target: stop it the way its platform would, outside the verdict.
             target_.send_signal(spec_.target.stop_signal);
             emit(EventType::note, "end of load: sent " + signal_name(spec_.target.stop_signal) + " to stop the target");
@@ -319,6 +376,10 @@ private:
         progress_timer_.cancel();
         for (auto& t : fault_timers_) t->cancel();
         target_.kill_group();
+        if (fleet_) {
+            fleet_->kill_all();
+            fleet_->stop_balancer();
+        }
         finish_dependencies();
     }
 
@@ -353,13 +414,20 @@ private:
         // grandchild holds the pipes open. Whatever else is still queued is abandoned.
         finish_timer_.expires_after(kLogDrainGrace);
         finish_timer_.async_wait([this](const error_code& ec) { if (!ec) io_.stop(); });
-        if (target_started_) target_.on_logs_closed([this] { io_.stop(); });
+        if (fleet_) fleet_->on_logs_closed([this] { io_.stop(); });
+        else if (target_started_) target_.on_logs_closed([this] { io_.stop(); });
         else io_.stop();
     }
 
     void fail(std::string message) {
         if (!error_) error_ = std::move(message);
         if (!target_started_) return fail_before_target(*error_);
+        if (fleet_) {
+            if (load_) load_->stop();
+            fleet_->kill_all();
+            target_exited_ = true;
+            return maybe_finish();
+        }
         if (!target_exited_) {
             target_.kill_group();
         } else {
@@ -373,6 +441,7 @@ private:
             if (aborting_) {
                 // A second interrupt: stop everything now.
                 target_.kill_group();
+                if (fleet_) fleet_->kill_all();
                 kill_marked_processes();
                 if (load_) load_->stop();
                 io_.stop();
@@ -387,6 +456,9 @@ private:
             if (!ready_) error_ = "interrupted by " + signal_name(signo) + " before the target was ready";
             if (!target_started_) {
                 fail_before_target(*error_);
+            } else if (fleet_) {
+                if (!ready_) fail(*error_);
+                else if (!load_running_) stop_fleet();   // else when the load has stopped
             } else if (!target_exited_) {
                 target_.send_signal(spec_.target.stop_signal);
                 arm_kill_after();
@@ -405,7 +477,8 @@ private:
             double dt = std::chrono::duration<double>(kProgressInterval).count();
             s.requests_per_s = double(s.load.completed - last_completed_) / dt;
             last_completed_ = s.load.completed;
-            s.phase = !result_.stop_signal_ns ? "before" : (!target_exited_ ? "draining" : "after");
+            s.phase = fleet_ ? "serving " + std::to_string(fleet_->serving()) + "/" + std::to_string(fleet_->wanted())
+                             : !result_.stop_signal_ns ? "before" : (!target_exited_ ? "draining" : "after");
             if (!descriptors_reported_ && load_->out_of_descriptors()) {
                 descriptors_reported_ = true;   // once: the records say which requests it hit
                 emit(EventType::note, "out of file descriptors (EMFILE): new connections fail as connect_error; "
@@ -422,6 +495,10 @@ private:
             result_.requests_not_recorded = load_->records_lost();
         }
         result_.log_tail = target_.log_tail();
+        if (fleet_) {
+            result_.fleet = fleet_->result();
+            result_.fleet->state_checks = std::move(state_checks_);
+        }
         for (auto& d : dependencies_) result_.dependencies.push_back(d->result());
         result_.log_lines_total = target_.log_lines_total();
         if (result_.stop_signal_ns) {
@@ -446,6 +523,9 @@ private:
     std::vector<std::unique_ptr<Dependency>> dependencies_;
     size_t dependencies_ready_ = 0;
     std::optional<std::vector<LogLine>> error_log_;   // shown with error_ instead of the target's
+    std::unique_ptr<ReplicaSet> fleet_;              // [fleet] runs, instead of target_
+    bool fleet_stopping_ = false;
+    std::vector<StateCheck> state_checks_;
     std::unique_ptr<LoadGenerator> load_;
     std::vector<std::unique_ptr<asio::steady_timer>> fault_timers_;
     asio::steady_timer progress_timer_, after_exit_timer_, drain_probe_timer_, listener_timer_, finish_timer_,

@@ -1,5 +1,7 @@
 #include "supervisor/supervisor.h"
 
+#include "common/signals.h"
+
 #include "supervisor/fd_limit.h"
 #include "supervisor/log_capture.h"
 
@@ -19,6 +21,11 @@
 #include <sstream>
 
 namespace draincheck {
+
+std::string describe_exit(const ExitInfo& e) {
+    if (e.signal) return "signal " + signal_name(*e.signal) + (e.forced ? " (forced)" : "");
+    return "code " + std::to_string(e.code.value_or(-1));
+}
 
 namespace asio = boost::asio;
 namespace bp = boost::process::v2;

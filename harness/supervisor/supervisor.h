@@ -41,6 +41,9 @@ struct LaunchError : std::runtime_error {
 };
 
 
+// "code 0", "signal TERM", "signal KILL (forced)": how a process ended, for events and messages.
+std::string describe_exit(const ExitInfo& e);
+
 class Supervisor {
 public:
     // All callbacks run on `io`'s thread. `clock` must outlive the supervisor.

@@ -22,6 +22,14 @@ std::string_view event_type_name(EventType t) {
     case EventType::dependency_exited: return "dependency_exited";
     case EventType::toxic_added: return "toxic_added";
     case EventType::toxic_removed: return "toxic_removed";
+    case EventType::replica_spawned: return "replica_spawned";
+    case EventType::replica_ready: return "replica_ready";
+    case EventType::lb_in: return "lb_in";
+    case EventType::lb_out: return "lb_out";
+    case EventType::replica_signalled: return "replica_signalled";
+    case EventType::replica_exited: return "replica_exited";
+    case EventType::fleet_fault: return "fleet_fault";
+    case EventType::capacity_restored: return "capacity_restored";
     }
     return "?";
 }

@@ -27,6 +27,15 @@ enum class EventType {
     dependency_exited,    // its process ended (detail as for `exited`)
     toxic_added,          // detail: the toxic, e.g. "latency 50ms downstream"
     toxic_removed,
+    // Fleet replicas (the subject is "replica N") and the load balancer.
+    replica_spawned,      // detail: pid and port
+    replica_ready,        // its own ready probe passed
+    lb_in,                // the balancer sends it traffic (health checks passed)
+    lb_out,               // the balancer stopped sending it traffic (removed, or health checks failed)
+    replica_signalled,    // detail: the signal
+    replica_exited,       // detail as for `exited`
+    fleet_fault,          // a fleet fault began or ended (detail says which); subject ""
+    capacity_restored,    // every wanted replica is in the balancer again
 };
 
 std::string_view event_type_name(EventType t);
@@ -35,7 +44,8 @@ struct RunEvent {
     EventType type;
     int64_t at_ns;          // since run start
     std::string detail;
-    std::string subject = {};   // what it happened to: "" = the target, else a dependency's name
+    std::string subject = {};   // what it happened to: "" = the target (or the fleet), else a dependency's
+                                // name or "replica N"
 };
 
 // How the target's process ended.

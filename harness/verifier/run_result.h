@@ -4,6 +4,7 @@
 #include "proxy/proxy_connection.h"
 #include "scenario/scenario.h"
 #include "supervisor/supervisor.h"
+#include "verifier/fleet_result.h"
 #include "verifier/phase.h"
 #include "verifier/run_events.h"
 
@@ -51,6 +52,7 @@ struct RunResult {
     uint64_t requests_not_recorded = 0;      // beyond max_requests or record capacity
     std::vector<DependencyResult> dependencies;   // in scenario order
     std::vector<DrainProbe> outage_probes;   // the target's ready probes while a dependency was down
+    std::optional<FleetResult> fleet;        // [fleet] runs: the replicas and the balancer
 };
 
 // The instants that split this run into phases.

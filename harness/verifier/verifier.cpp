@@ -4,6 +4,7 @@
 #include "common/signals.h"
 #include "load/outcome.h"
 #include "verifier/dependency_checks.h"
+#include "verifier/fleet_checks.h"
 #include "verifier/phase.h"
 
 #include <fmt/format.h>
@@ -49,6 +50,7 @@ public:
     Verdict verdict() {
         const ExpectSpec& e = run_.scenario.expect;
         Verdict v;
+        if (run_.fleet) return finish(fleet_assertions(), v);
         if (e.dropped_inflight) v.assertions.push_back(dropped_inflight(*e.dropped_inflight));
         if (e.exit_code) v.assertions.push_back(exit_code(*e.exit_code));
         if (e.exit_within) v.assertions.push_back(exit_within(*e.exit_within));
@@ -67,6 +69,24 @@ public:
         if (e.dependency_down)
             for (Assertion& a : check_dependency_down(run_)) v.assertions.push_back(std::move(a));
         add_warnings(v);
+        return finish({}, v);
+    }
+
+private:
+    // A fleet run: the fleet's own assertions, and the error rate over the whole run.
+    std::vector<Assertion> fleet_assertions() const {
+        std::vector<Assertion> out = check_fleet(run_);
+        if (run_.scenario.expect.max_error_rate) out.push_back(max_error_rate(*run_.scenario.expect.max_error_rate));
+        if (run_.scenario.expect.dependency_down)
+            for (Assertion& a : check_dependency_down(run_)) out.push_back(std::move(a));
+        return out;
+    }
+
+    Verdict finish(std::vector<Assertion> extra, Verdict& v) {
+        for (Assertion& a : extra) v.assertions.push_back(std::move(a));
+        if (run_.fleet && run_.requests_not_recorded)
+            v.warnings.push_back(fmt::format("{} requests were not recorded (record capacity reached)",
+                                             run_.requests_not_recorded));
         std::string failures;
         for (const Assertion& a : v.assertions) {
             if (a.passed) continue;
@@ -78,16 +98,16 @@ public:
         });
         // A FAIL still says how the target ended, unless a failed exit assertion already does.
         if (!v.passed && !exit_failed && run_.exit.exited && run_.exit.code) failures += "; " + exit_facts();
-        v.summary = v.passed ? "PASS: " + pass_facts() : "FAIL: " + failures;
+        std::string facts = run_.fleet ? fleet_facts(run_) : pass_facts();
+        v.summary = v.passed ? "PASS: " + facts : "FAIL: " + failures;
         if (run_.aborted) {
             // An interrupted run proves nothing either way.
             v.passed = false;
-            v.summary = "ABORTED (partial result): " + (failures.empty() ? pass_facts() : failures);
+            v.summary = "ABORTED (partial result): " + (failures.empty() ? facts : failures);
         }
         return v;
     }
 
-private:
     const std::string& method_of(const RequestRecord& r) const {
         return run_.scenario.load.template_at(r.template_index).method;
     }

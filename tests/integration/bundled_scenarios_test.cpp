@@ -86,7 +86,16 @@ INSTANTIATE_TEST_SUITE_P(
                                                           "dependency_closed_before_exit"}},
         Expectation{"redis-blackhole-sigterm.toml", 0, {}, {"dropped_inflight", "exit_code", "exit_within"}},
         Expectation{"redis-frozen-hangs.toml", 1, {"dependency_down.max_latency"},
-                    {"dropped_inflight", "exit_code", "dependency_closed_before_exit", "dependency_down.recovers_within"}}),
+                    {"dropped_inflight", "exit_code", "dependency_closed_before_exit", "dependency_down.recovers_within"}},
+        Expectation{"fleet-scale-down.toml", 0, {}, {"client_errors", "dropped_inflight", "exit_code", "exit_within"}},
+        Expectation{"fleet-deregistration-race.toml", 1, {"client_errors"}, {"exit_code", "exit_within"}},
+        Expectation{"fleet-rolling-restart.toml", 0, {},
+                    {"client_errors", "dropped_inflight", "exit_code", "exit_within", "capacity_restored_within"}},
+        Expectation{"fleet-haproxy-rolling-restart.toml", 0, {},
+                    {"client_errors", "dropped_inflight", "exit_code", "exit_within", "capacity_restored_within"}},
+        Expectation{"fleet-kill-replica.toml", 0, {}, {"max_error_rate"}},
+        Expectation{"fleet-stateless-memory.toml", 1, {"stateless"}, {"client_errors"}},
+        Expectation{"fleet-stateless-redis.toml", 0, {}, {"client_errors", "stateless"}}),
     [](const ::testing::TestParamInfo<Expectation>& info) {
         std::string name = info.param.scenario.substr(0, info.param.scenario.size() - 5);
         for (char& c : name) if (c == '-') c = '_';

@@ -1,0 +1,308 @@
+#include "verifier/fleet_checks.h"
+
+#include "common/duration.h"
+#include "common/signals.h"
+#include "load/outcome.h"
+#include "verifier/run_stats.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+namespace draincheck {
+namespace {
+
+constexpr size_t kMaxEvidence = 10;
+constexpr size_t kMaxNamed = 5;
+
+std::string secs(int64_t ns) { return format_duration(Nanos(ns)); }
+
+Assertion named(std::string name, std::string expected) {
+    Assertion a;
+    a.name = std::move(name);
+    a.expected = std::move(expected);
+    return a;
+}
+
+std::string via(const RequestRecord& r) {
+    return r.replica_index() >= 0 ? "replica " + std::to_string(r.replica_index()) : "no replica";
+}
+
+// The replicas a fault stopped gracefully: their exits are judged.
+std::vector<const ReplicaResult*> stopped_by_faults(const FleetResult& f) {
+    std::vector<const ReplicaResult*> out;
+    for (const ReplicaResult& r : f.replicas)
+        if (r.stopped_gracefully_by_fault()) out.push_back(&r);
+    return out;
+}
+
+std::string exit_text(const ReplicaResult& r) {
+    if (!r.exit.exited) return "still running";
+    return describe_exit(r.exit);
+}
+
+// Joins at most kMaxNamed items, then "and N more".
+std::string listed(const std::vector<std::string>& items) {
+    std::string out;
+    for (size_t i = 0; i < items.size() && i < kMaxNamed; ++i) out += (i ? "; " : "") + items[i];
+    if (items.size() > kMaxNamed) out += fmt::format("; and {} more", items.size() - kMaxNamed);
+    return out;
+}
+
+class FleetChecker {
+public:
+    explicit FleetChecker(const RunResult& run) : run_(run), fleet_(*run.fleet) {}
+
+    std::vector<Assertion> assertions() const {
+        const ExpectSpec& e = run_.scenario.expect;
+        std::vector<Assertion> out;
+        if (e.client_errors) out.push_back(client_errors(*e.client_errors));
+        if (e.dropped_inflight) out.push_back(dropped_inflight(*e.dropped_inflight));
+        if (e.exit_code) out.push_back(exit_code(*e.exit_code));
+        if (e.exit_within) out.push_back(exit_within(*e.exit_within));
+        if (e.capacity_restored_within) out.push_back(capacity_restored(*e.capacity_restored_within));
+        if (e.max_p99_during_fault) out.push_back(p99_during_fault(*e.max_p99_during_fault));
+        if (e.stateless) out.push_back(stateless(*e.stateless));
+        return out;
+    }
+
+private:
+    // Every request whose client saw anything but a good answer, over the whole run.
+    Assertion client_errors(uint64_t max) const {
+        Assertion a = named("client_errors", fmt::format("≤ {}", max));
+        std::map<std::string, uint64_t> kinds;
+        uint64_t n = 0;
+        for (size_t i = 0; i < run_.records.size(); ++i) {
+            const RequestRecord& r = run_.records[i];
+            if (r.outcome == Outcome::ok) continue;
+            ++n;
+            std::string kind(outcome_name(r.outcome));
+            if (r.status) kind += " " + std::to_string(r.status);
+            ++kinds[kind];
+            if (a.evidence.size() < kMaxEvidence) a.evidence.push_back(i);
+        }
+        std::vector<std::string> parts;
+        for (const auto& [k, c] : kinds) parts.push_back(fmt::format("{} {}", c, k));
+        size_t hidden = hidden_by_retry();
+        a.observed = fmt::format("{} of {}{}", n, run_.records.size(), parts.empty() ? "" : " (" + listed(parts) + ")");
+        if (hidden) a.observed += fmt::format("; the balancer hid {} failed backend attempt(s) by retrying", hidden);
+        a.passed = n <= max && !run_.records.empty();
+        if (run_.records.empty()) a.reason = "no request was sent";
+        else if (!a.passed) {
+            const RequestRecord& first = run_.records[a.evidence.front()];
+            a.reason = fmt::format("{} requests failed for the client (limit {}); the first at +{}: {}{} via {}{}", n,
+                                   max, secs(int64_t(first.started_us) * 1000 - run_.load_started_ns),
+                                   outcome_name(first.outcome), first.status ? " " + std::to_string(first.status) : "",
+                                   via(first), near_event(int64_t(first.started_us) * 1000));
+        }
+        return a;
+    }
+
+    // Backend attempts that failed and were retried: a user did not see them, a replica caused them.
+    size_t hidden_by_retry() const {
+        std::map<uint64_t, bool> retried;
+        for (const BackendAttempt& b : fleet_.attempts)
+            if (b.retry) retried[b.request] = true;
+        size_t n = 0;
+        for (const BackendAttempt& b : fleet_.attempts)
+            if (!b.retry && b.outcome != BackendOutcome::ok && retried.count(b.request)) ++n;
+        return n;
+    }
+
+    // What the fleet was doing around `ns`: the latest replica event before it, for a reason line.
+    std::string near_event(int64_t ns) const {
+        const RunEvent* last = nullptr;
+        for (const RunEvent& e : run_.events) {
+            if (e.at_ns > ns) break;
+            if (e.type == EventType::replica_signalled || e.type == EventType::lb_out || e.type == EventType::replica_exited)
+                last = &e;
+        }
+        if (!last) return "";
+        return fmt::format(", {} after {} {} ({})", secs(ns - last->at_ns), last->subject, event_type_name(last->type),
+                           last->detail);
+    }
+
+    Assertion dropped_inflight(uint64_t max) const {
+        Assertion a = named("dropped_inflight", fmt::format("≤ {}", max));
+        auto dropped = dropped_by_stopping_replicas(run_);
+        size_t client = 0;
+        for (size_t i = 0; i < run_.records.size(); ++i) {
+            const RequestRecord& r = run_.records[i];
+            if (!is_inflight_drop(r.outcome)) continue;
+            ++client;
+            if (a.evidence.size() < kMaxEvidence) a.evidence.push_back(i);
+        }
+        std::vector<std::string> named_drops;
+        for (const BackendAttempt* b : dropped)
+            named_drops.push_back(fmt::format("replica {} {} a request at +{} ({} after its stop signal)", b->replica,
+                                              backend_outcome_name(b->outcome),
+                                              secs(b->ended_ns - run_.load_started_ns),
+                                              secs(b->ended_ns - *fleet_.replicas[size_t(b->replica)].signalled_ns)));
+        uint64_t n = std::max<uint64_t>(dropped.size(), client);
+        a.observed = fmt::format("{} dropped by stopping replicas, {} cut for the client", dropped.size(), client);
+        a.passed = n <= max;
+        if (!a.passed)
+            a.reason = dropped.empty() ? fmt::format("{} requests were cut for the client (dropped or truncated)", client)
+                                       : fmt::format("{} requests in flight on stopping replicas were dropped: {}",
+                                                     dropped.size(), listed(named_drops));
+        return a;
+    }
+
+    Assertion exit_code(int expected) const {
+        Assertion a = named("exit_code", std::to_string(expected) + " for every replica a fault stopped");
+        std::vector<std::string> wrong, all;
+        for (const ReplicaResult* r : stopped_by_faults(fleet_)) {
+            std::string line = fmt::format("replica {} {}", r->index, exit_text(*r));
+            all.push_back(line);
+            if (!r->exit.exited || !r->exit.code || *r->exit.code != expected) wrong.push_back(line);
+        }
+        a.observed = all.empty() ? "no replica was stopped by a fault" : listed(all);
+        a.passed = wrong.empty() && !all.empty();
+        if (all.empty()) a.reason = "no replica was stopped by a fault, so no exit could be judged";
+        else if (!a.passed) a.reason = fmt::format("{} of {} stopped replicas did not exit {}: {}", wrong.size(), all.size(),
+                                                   expected, listed(wrong));
+        return a;
+    }
+
+    Assertion exit_within(Nanos limit) const {
+        Assertion a = named("exit_within", "≤ " + format_duration(limit) + " after the stop signal, every replica");
+        std::vector<std::string> slow, all;
+        for (const ReplicaResult* r : stopped_by_faults(fleet_)) {
+            if (!r->signalled_ns) {
+                slow.push_back(fmt::format("replica {} was never signalled", r->index));
+                continue;
+            }
+            std::string took = r->exit.exited ? secs(r->exit.at_ns - *r->signalled_ns) : "never";
+            std::string line = fmt::format("replica {} {}{}", r->index, took, r->exit.forced ? " (forced)" : "");
+            all.push_back(line);
+            if (!r->exit.exited || r->exit.forced || r->exit.at_ns - *r->signalled_ns > limit.count()) slow.push_back(line);
+        }
+        a.observed = all.empty() ? "no replica was stopped by a fault" : listed(all);
+        a.passed = slow.empty() && !all.empty();
+        if (all.empty() && slow.empty()) a.reason = "no replica was stopped by a fault, so no exit could be judged";
+        else if (!a.passed) a.reason = fmt::format("replicas did not exit within {} of the stop signal: {}",
+                                                   format_duration(limit), listed(slow));
+        return a;
+    }
+
+    // After every scale_up and rolling_restart: all wanted replicas take traffic again, soon enough.
+    Assertion capacity_restored(Nanos limit) const {
+        Assertion a = named("capacity_restored_within", "≤ " + format_duration(limit));
+        std::vector<std::string> all, late;
+        for (const FleetFaultWindow& w : fleet_.faults) {
+            if (w.action != "scale_up" && w.action != "rolling_restart") continue;
+            std::string at = secs(w.started_ns - run_.load_started_ns);
+            if (!w.capacity_restored_ns) {
+                std::string line = fmt::format("{} at +{}: {} replicas never all took traffic", w.action, at,
+                                               w.wanted_replicas);
+                all.push_back(line);
+                late.push_back(line);
+                continue;
+            }
+            int64_t took = *w.capacity_restored_ns - w.started_ns;
+            std::string line = fmt::format("{} at +{}: {}", w.action, at, secs(took));
+            all.push_back(line);
+            if (took > limit.count()) late.push_back(line);
+        }
+        a.observed = all.empty() ? "no scale_up or rolling_restart ran" : listed(all);
+        a.passed = late.empty() && !all.empty();
+        if (all.empty()) a.reason = "no scale_up or rolling_restart ran";
+        else if (!a.passed) a.reason = "capacity was not restored within " + format_duration(limit) + ": " + listed(late);
+        return a;
+    }
+
+    // The p99 of requests started while a fleet fault was running.
+    Assertion p99_during_fault(Nanos limit) const {
+        Assertion a = named("max_p99_during_fault", "≤ " + format_duration(limit));
+        if (fleet_.faults.empty()) {
+            a.observed = "no fleet fault ran";
+            a.reason = a.observed;
+            return a;
+        }
+        int64_t from = fleet_.faults.front().started_ns;
+        int64_t to = from;
+        for (const FleetFaultWindow& w : fleet_.faults) to = std::max(to, w.done_ns.value_or(run_.load_stopped_ns));
+        std::vector<std::pair<uint32_t, size_t>> latencies;   // latency, record index
+        for (size_t i = 0; i < run_.records.size(); ++i) {
+            const RequestRecord& r = run_.records[i];
+            int64_t started = int64_t(r.started_us) * 1000;
+            if (started < from || started > to || r.end_us == RequestRecord::kNever) continue;
+            latencies.push_back({latency_us(r), i});
+        }
+        if (latencies.empty()) {
+            a.observed = "no request during the faults";
+            a.reason = a.observed;
+            return a;
+        }
+        std::sort(latencies.begin(), latencies.end());
+        size_t rank = (latencies.size() * 99 + 99) / 100;   // nearest rank
+        uint32_t p99 = latencies[std::min(rank, latencies.size()) - 1].first;
+        a.observed = fmt::format("{} over {} requests from +{} to +{}", secs(int64_t(p99) * 1000), latencies.size(),
+                                 secs(from - run_.load_started_ns), secs(to - run_.load_started_ns));
+        a.passed = int64_t(p99) * 1000 <= limit.count();
+        if (!a.passed) {
+            for (auto it = latencies.rbegin(); it != latencies.rend() && a.evidence.size() < kMaxEvidence; ++it)
+                a.evidence.push_back(it->second);
+            a.reason = fmt::format("p99 latency during the faults was {} (limit {})", secs(int64_t(p99) * 1000),
+                                   format_duration(limit));
+        }
+        return a;
+    }
+
+    Assertion stateless(bool expected) const {
+        Assertion a = named("stateless", expected ? "true" : "false");
+        std::vector<std::string> failed;
+        for (const StateCheck& c : fleet_.state_checks)
+            if (!c.ok)
+                failed.push_back(fmt::format("{} the faults: created on replica {}, read on replica {}: {}", c.when,
+                                             c.created_on, c.read_on, c.detail));
+        size_t n = fleet_.state_checks.size();
+        a.observed = n == 0 ? "no state check ran"
+                            : failed.empty() ? fmt::format("all {} reads through other replicas found the state", n)
+                                             : fmt::format("{} of {} reads failed: {}", failed.size(), n, listed(failed));
+        bool stateless = n > 0 && failed.empty();
+        a.passed = n > 0 && stateless == expected;
+        if (n == 0) a.reason = "no state check ran (the fleet needs at least 2 replicas)";
+        else if (!a.passed)
+            a.reason = expected ? "state created through one replica is missing on another: " + listed(failed)
+                                : "every replica found the state created through another";
+        return a;
+    }
+
+    const RunResult& run_;
+    const FleetResult& fleet_;
+};
+
+}  // namespace
+
+std::vector<const BackendAttempt*> dropped_by_stopping_replicas(const RunResult& run) {
+    std::vector<const BackendAttempt*> out;
+    if (!run.fleet) return out;
+    const FleetResult& f = *run.fleet;
+    for (const BackendAttempt& b : f.attempts) {
+        if (b.replica < 0 || size_t(b.replica) >= f.replicas.size()) continue;
+        const ReplicaResult& r = f.replicas[size_t(b.replica)];
+        if (!r.signalled_ns || r.stopped_by == "kill_replica") continue;   // a crash drops by definition
+        bool unanswered = b.outcome == BackendOutcome::reset || b.outcome == BackendOutcome::timeout;
+        // Accepted before the signal (or on a connection it held), cut after it.
+        if (unanswered && b.started_ns < *r.signalled_ns && b.ended_ns >= *r.signalled_ns) out.push_back(&b);
+    }
+    return out;
+}
+
+std::vector<Assertion> check_fleet(const RunResult& run) {
+    if (!run.fleet) return {};
+    return FleetChecker(run).assertions();
+}
+
+std::string fleet_facts(const RunResult& run) {
+    if (!run.fleet) return "";
+    size_t errors = 0;
+    for (const RequestRecord& r : run.records) errors += r.outcome != Outcome::ok;
+    size_t stopped = stopped_by_faults(*run.fleet).size();
+    return fmt::format("{} of {} requests failed for the client; {} replica(s) stopped by faults", errors,
+                       run.records.size(), stopped);
+}
+
+}  // namespace draincheck
