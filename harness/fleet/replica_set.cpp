@@ -32,7 +32,6 @@ struct ReplicaSet::Replica {
     bool healthy = false;                 // as the balancer's checks last said
     bool in_balancer = false;             // added and not removed
     bool killed = false;                  // kill_replica: left for the health checks to find
-    std::string last_health;              // the last check's detail
     std::function<void()> cancel_ready;
     std::unique_ptr<asio::steady_timer> timer;   // healthy deadline, then the deregistration delay
 
@@ -112,12 +111,19 @@ void ReplicaSet::on_ready(Replica& r, bool ok, const std::string& detail) {
     r.timer = std::make_unique<asio::steady_timer>(io_, plan_.scenario.target.ready.timeout);
     r.timer->async_wait([this, &r](const error_code& ec) {
         if (ec || r.state != Replica::State::joining) return;
-        std::string check = spec_.health.path.empty() ? "TCP connect" : "GET " + spec_.health.path;
-        std::string why = r.subject + " is ready but never became healthy in the load balancer within " +
-                          format_duration(plan_.scenario.target.ready.timeout) + " (health check " + check +
-                          ": " + (r.last_health.empty() ? "no answer" : r.last_health) + ")";
-        if (started_) return std::exchange(started_, nullptr)(why, r.process->log_tail());
-        emit(EventType::note, &r, why);
+        // The balancer reports changes only; ask once more, the balancer's way, to say what it sees.
+        ReadyProbe check;
+        check.kind = spec_.health.path.empty() ? ReadyProbe::Kind::tcp : ReadyProbe::Kind::http;
+        check.http_path = spec_.health.path;
+        async_probe_once(io_, plan_.host, r.port, check, spec_.health.timeout, [this, &r](ProbeResult p) {
+            if (r.state != Replica::State::joining) return;
+            std::string what = spec_.health.path.empty() ? "TCP connect" : "GET " + spec_.health.path;
+            std::string why = r.subject + " is ready but never became healthy in the load balancer within " +
+                              format_duration(plan_.scenario.target.ready.timeout) + " (health check " + what +
+                              ": " + p.detail + ")";
+            if (started_) return std::exchange(started_, nullptr)(why, r.process->log_tail());
+            emit(EventType::note, &r, why);
+        });
     });
 }
 
@@ -125,7 +131,6 @@ void ReplicaSet::on_health(const HealthChange& h) {
     health_.push_back(h);
     if (h.replica < 0 || size_t(h.replica) >= replicas_.size()) return;
     Replica& r = *replicas_[size_t(h.replica)];
-    r.last_health = h.detail;
     if (!r.in_balancer || h.healthy == r.healthy) return;
     r.healthy = h.healthy;
     if (h.healthy) {

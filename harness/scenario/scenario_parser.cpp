@@ -249,6 +249,11 @@ void require_fleet_for_fleet_keys(const TableReader& t, const Scenario& s) {
     for (std::string_view key : {"client_errors", "capacity_restored_within", "max_p99_during_fault", "stateless"})
         if (t.get(key) && !s.fleet) t.fail(key, "needs a [fleet] section (the target's replicas behind a load balancer)");
     if (!s.fleet) return;
+    // These judge one process and its own listener; in a fleet the balancer owns the public port.
+    for (std::string_view key : {"refused_after_close", "ready_fails_during_drain", "dependency_closed_before_exit"})
+        if (t.get(key))
+            t.fail(key, "is not judged in a [fleet] (it watches a single process and its listener); use client_errors, "
+                        "dropped_inflight, exit_code and exit_within, which apply to every replica a fault stops");
     if (s.expect.capacity_restored_within && !has_action(s, {"scale_up", "rolling_restart"}))
         t.fail("capacity_restored_within", "needs a [[faults]] entry with action \"scale_up\" or \"rolling_restart\"");
     if (s.expect.max_p99_during_fault && !has_action(s, {"scale_down", "scale_up", "rolling_restart", "kill_replica"}))

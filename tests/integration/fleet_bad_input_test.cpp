@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 using namespace draincheck::testing;
 
 namespace {
@@ -49,6 +51,34 @@ TEST(FleetBadInput, RollingRestartThatCanNeverMakeProgress) {
     EXPECT_EQ(r.exit_code, kInvalid) << r.output;
     EXPECT_TRUE(has(r, "s.toml:13:13: faults[0].max_surge: rolling_restart can never make progress: max_surge and "
                        "max_unavailable are both 0")) << r.output;
+}
+
+constexpr int kEnvironment = 3;
+
+// The haproxy balancer asked for on a machine without haproxy: one message naming the package.
+TEST(FleetBadInput, HaproxyNotInstalled) {
+    TempDir dir;
+    std::string text = scenario("[fleet]\nreplicas = 2\nlb = \"haproxy\"\n");
+    const char* saved = std::getenv("PATH");
+    std::string path = saved ? saved : "";
+    // A PATH with neither haproxy nor an sbin next to it; the target is given by its full path.
+    ::setenv("PATH", (dir.path() / "bin").c_str(), 1);
+    CliRun r = run(dir, text);
+    ::setenv("PATH", path.c_str(), 1);
+    EXPECT_EQ(r.exit_code, kEnvironment) << r.output;
+    EXPECT_TRUE(has(r, "haproxy is not installed (Debian package \"haproxy\"")) << r.output;
+}
+
+// A health check that can never pass (404): "never healthy", with the replica's own output.
+TEST(FleetBadInput, HealthPathThatAnswers404NeverBecomesHealthy) {
+    TempDir dir;
+    CliRun r = run(dir, "[target]\ncommand = [\"" + sample_service() + "\", \"--port\", \"{port}\"]\n"
+                        "ready = { http = \"/healthz\", timeout = \"2s\" }\n"
+                        "[load]\nrate = 50\nduration = \"3s\"\n[fleet]\nreplicas = 2\n[fleet.health]\npath = \"/nope\"\n");
+    EXPECT_EQ(r.exit_code, kEnvironment) << r.output;
+    EXPECT_TRUE(has(r, "is ready but never became healthy in the load balancer within 2s (health check GET /nope: 404)"))
+        << r.output;
+    EXPECT_TRUE(has(r, "listening on 127.0.0.1:")) << "the replica's output is shown\n" << r.output;
 }
 
 }  // namespace

@@ -352,6 +352,14 @@ TEST(FleetParser, DrainExpectationsNeedAReplicaStoppedGracefully) {
             << action;
 }
 
+// Assertions about one process and its listener mean nothing behind a balancer: refused, not ignored.
+TEST(FleetParser, SingleProcessExpectationsAreRefusedInAFleet) {
+    for (const char* key : {"refused_after_close = \"clean\"", "ready_fails_during_drain = true"})
+        EXPECT_TRUE(fails_with(kBase + kFleet + fault("1s", "action = \"scale_down\"\n") + "[expect]\n" + key + "\n", 11,
+                               std::string(key).find("refused") == 0 ? 23 : 28, "is not judged in a [fleet]"))
+            << key;
+}
+
 // The fleet example of the reference parses, as every other example there.
 TEST(FleetParser, TheReferenceExampleParses) {
     std::ifstream in(std::filesystem::path(DRAINCHECK_SOURCE_DIR) / "docs" / "scenario-reference.md");
