@@ -64,7 +64,7 @@ std::string scenario_with_dependency(const std::string& tag, const std::string& 
            "[load]\nrate = 50\nduration = \"" + duration + "\"\npath = \"/count\"\n";
 }
 
-// Children of `parent` whose command line starts with `program` (redis-server rewrites its
+// Children of `parent` whose command line starts with `program`, or whose program is named so (redis-server rewrites its
 // environment area for its process title, so it is found by parent rather than by marker).
 std::vector<int> children_running(int parent, const std::string& program) {
     std::vector<int> pids;
@@ -75,7 +75,9 @@ std::vector<int> children_running(int parent, const std::string& program) {
         std::string stat_text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
         std::string command((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
         auto close = stat_text.rfind(')');
-        if (close == std::string::npos || !command.starts_with(program)) continue;
+        std::string argv0 = command.substr(0, command.find('\0'));
+        std::string base = argv0.substr(argv0.rfind('/') + 1);   // haproxy runs as /usr/sbin/haproxy
+        if (close == std::string::npos || (!command.starts_with(program) && base != program)) continue;
         std::istringstream fields(stat_text.substr(close + 2));
         std::string state;
         int ppid = 0;
@@ -126,4 +128,30 @@ TEST(Orphans, DependenciesAreStoppedAfterTheTargetAtTheEndOfARun) {
     }
     EXPECT_GT(target_exit, 0) << r.output;
     EXPECT_GT(dependency_exit, target_exit) << "the dependency stops after the target";
+}
+
+// A fleet: every replica (and what each forks) and the haproxy in front of them go with the harness.
+TEST(Orphans, NoReplicaNorHaproxySurvivesASigkilledHarness) {
+    TempDir dir;
+    std::string tag = dir.path().filename().string();
+    std::string mark = "DRAINCHECK_ORPHAN_MARK=" + tag;
+    auto scenario = write_file(dir.path(), "fleet.toml",
+        "[target]\ncommand = [\"/bin/sh\", \"-c\", \"sleep 304 & exec " + sample_service() + " --port {port}\"]\n"
+        "ready = { http = \"/healthz\" }\nenv = { DRAINCHECK_ORPHAN_MARK = \"" + tag + "\" }\n"
+        "[fleet]\nreplicas = 3\nlb = \"haproxy\"\n[fleet.health]\npath = \"/healthz\"\ninterval = \"100ms\"\n"
+        "[load]\nrate = 50\nduration = \"60s\"\n");
+    auto [pid, out] = spawn_draincheck({"run", scenario.string()});
+    ASSERT_TRUE(read_until(out, "load_started"));
+    ASSERT_GE(processes_with_env(mark).size(), 6u);   // three replicas and the sleep each forked
+    auto haproxy = children_running(pid, "haproxy");
+    ASSERT_EQ(haproxy.size(), 1u);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    fclose(out);
+    auto deadline = std::chrono::steady_clock::now() + 1s;
+    while ((!processes_with_env(mark).empty() || !gone(haproxy[0])) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    EXPECT_TRUE(processes_with_env(mark).empty()) << processes_with_env(mark).size() << " survivors";
+    EXPECT_TRUE(gone(haproxy[0])) << "haproxy survived";
 }
