@@ -112,3 +112,38 @@ TEST(Abort, CtrlCStopsTheDependencyAfterTheTarget) {
     EXPECT_FALSE(report["dependencies"][0]["connections"].empty());
     EXPECT_TRUE(processes_with_env("DRAINCHECK_ABORT_MARK=" + tag).empty());   // the sleep redis's shell left
 }
+
+// A fleet interrupted: every replica leaves the balancer and gets its stop signal and grace, the
+// partial report is written, nothing is left running.
+TEST(Abort, CtrlCStopsEveryReplicaGracefully) {
+    TempDir dir;
+    std::string mark = "DRAINCHECK_ABORT_MARK=" + dir.path().filename().string();
+    auto scenario = write_file(dir.path(), "fleet.toml",
+        "[target]\ncommand = [\"" + sample_service() + "\", \"--port\", \"{port}\", \"--mode\", \"graceful\"]\n"
+        "ready = { http = \"/healthz\" }\nkill_after = \"5s\"\n"
+        "env = { DRAINCHECK_ABORT_MARK = \"" + dir.path().filename().string() + "\" }\n"
+        "[fleet]\nreplicas = 2\nderegistration_delay = \"100ms\"\n"
+        "[load]\nrate = 50\nduration = \"60s\"\n[[load.mix]]\npath = \"/work?ms=300\"\n"
+        "[expect]\nclient_errors = 0\n");
+    auto json = dir.path() / "report.json";
+    auto [pid, out] = spawn_draincheck({"run", scenario.string(), "--json", json.string()});
+    ASSERT_TRUE(read_until(out, "load_started"));
+    ASSERT_EQ(processes_with_env(mark).size(), 2u);
+    kill(pid, SIGINT);
+    read_until(out, "\x01");
+    fclose(out);
+    int status;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 130);
+    std::ifstream in(json);
+    auto report = nlohmann::json::parse(in);
+    EXPECT_TRUE(report["aborted"].get<bool>());
+    ASSERT_EQ(report["fleet"]["replicas"].size(), 2u);
+    for (const auto& r : report["fleet"]["replicas"]) {
+        EXPECT_EQ(r["signal"], "TERM") << r.dump();           // stopped the way the platform would
+        EXPECT_EQ(r["exit"]["code"], 0) << r.dump();          // and it drained
+        EXPECT_NE(r["out_lb_s"], nullptr) << r.dump();        // after leaving the balancer
+    }
+    EXPECT_TRUE(processes_with_env(mark).empty());
+}
