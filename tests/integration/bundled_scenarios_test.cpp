@@ -89,6 +89,7 @@ INSTANTIATE_TEST_SUITE_P(
                     {"dropped_inflight", "exit_code", "dependency_closed_before_exit", "dependency_down.recovers_within"}},
         Expectation{"fleet-scale-down.toml", 0, {}, {"client_errors", "dropped_inflight", "exit_code", "exit_within"}},
         Expectation{"fleet-deregistration-race.toml", 1, {"client_errors"}, {"exit_code", "exit_within"}},
+        Expectation{"fleet-scale-up.toml", 0, {}, {"client_errors", "capacity_restored_within", "max_p99_during_fault"}},
         Expectation{"fleet-rolling-restart.toml", 0, {},
                     {"client_errors", "dropped_inflight", "exit_code", "exit_within", "capacity_restored_within"}},
         Expectation{"fleet-haproxy-rolling-restart.toml", 0, {},
