@@ -122,6 +122,14 @@ std::string summary_text(const RunResult& run, const Verdict& verdict, const Run
         line("\n  target: " + how);
     }
     if (run.fleet) {
+        const auto& attempts = run.fleet->attempts;
+        size_t failed = 0, retries = 0;
+        for (const BackendAttempt& b : attempts) {
+            failed += b.outcome != BackendOutcome::ok;
+            retries += b.retry;
+        }
+        line(fmt::format("\n  {} load balancer: {} backend attempts, {} failed, {} retries", run.fleet->balancer,
+                         attempts.size(), failed, retries));
         for (const ReplicaResult& r : run.fleet->replicas) {
             std::string how = r.exit.exited ? describe_exit(r.exit) : "still running";
             if (r.signalled_ns && r.exit.exited)
