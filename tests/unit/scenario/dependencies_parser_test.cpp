@@ -1,5 +1,6 @@
 // [[dependencies]], the dependency and toxic faults, and the dependency expectations.
 #include "scenario/scenario_parser.h"
+#include "parse_error_support.h"
 
 #include <gtest/gtest.h>
 
@@ -11,26 +12,6 @@ namespace {
 
 const std::string kBase = "[target]\ncommand = [\"x\"]\n[load]\nduration = \"10s\"\n";   // lines 1-4
 const std::string kRedis = "[[dependencies]]\nname = \"redis\"\ncommand = [\"redis-server\", \"--port\", \"{port}\"]\n";  // 5-7
-
-ScenarioError error_of(const std::string& text) {
-    try {
-        parse_scenario_text(text, "t.toml");
-    } catch (const ScenarioError& e) {
-        return e;
-    }
-    ADD_FAILURE() << "no error for:\n" << text;
-    return ScenarioError("t.toml", 0, 0, "");
-}
-
-::testing::AssertionResult fails_with(const std::string& text, int line, int column, const std::string& message) {
-    ScenarioError e = error_of(text);
-    if (e.line() != line || e.column() != column)
-        return ::testing::AssertionFailure() << "at " << e.line() << ":" << e.column() << ", not " << line << ":" << column
-                                             << ": " << e.what();
-    if (e.message().find(message) == std::string::npos)
-        return ::testing::AssertionFailure() << "no \"" << message << "\" in: " << e.what();
-    return ::testing::AssertionSuccess();
-}
 
 std::string fault(const std::string& body) { return "[[faults]]\nat = \"1s\"\n" + body; }
 

@@ -1,5 +1,6 @@
 // [fleet], the fleet faults (scale_down, scale_up, rolling_restart, kill_replica) and the fleet expectations.
 #include "scenario/scenario_parser.h"
+#include "parse_error_support.h"
 
 #include <gtest/gtest.h>
 
@@ -17,28 +18,6 @@ using namespace std::chrono_literals;
 // Lines 1-4.
 const std::string kBase = "[target]\ncommand = [\"x\", \"--port\", \"{port}\"]\n[load]\nduration = \"10s\"\n";
 const std::string kFleet = "[fleet]\nreplicas = 2\n";   // lines 5-6 after kBase
-
-ScenarioError error_of(const std::string& text) {
-    try {
-        parse_scenario_text(text, "t.toml");
-    } catch (const ScenarioError& e) {
-        return e;
-    }
-    ADD_FAILURE() << "no error for:\n" << text;
-    return ScenarioError("t.toml", 0, 0, "");
-}
-
-::testing::AssertionResult fails_with(const std::string& text, int line, int column, const std::string& message) {
-    ScenarioError e = error_of(text);
-    if (e.line() != line || e.column() != column)
-        return ::testing::AssertionFailure() << "at " << e.line() << ":" << e.column() << ", not " << line << ":" << column
-                                             << ": " << e.what();
-    if (e.message().find(message) == std::string::npos)
-        return ::testing::AssertionFailure() << "no \"" << message << "\" in: " << e.what();
-    if (std::string(e.what()).find("t.toml:" + std::to_string(line) + ":" + std::to_string(column) + ": ") != 0)
-        return ::testing::AssertionFailure() << "no position prefix in: " << e.what();
-    return ::testing::AssertionSuccess();
-}
 
 std::string fault(const std::string& at, const std::string& body) { return "[[faults]]\nat = \"" + at + "\"\n" + body; }
 
