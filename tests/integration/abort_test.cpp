@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,26 @@ using namespace draincheck::testing;
 namespace fs = std::filesystem;
 
 namespace {
+
+// Runs `scenario`, calls `while_running` once the load has started, interrupts draincheck with
+// `signo`, waits for it to end, checks its exit code and reads its partial report into `report`.
+void interrupt_after_load_started(const fs::path& scenario, int signo, int expected_exit,
+                                  const std::function<void()>& while_running, nlohmann::json& report) {
+    auto json = scenario.parent_path() / "report.json";
+    auto [pid, out] = spawn_draincheck({"run", scenario.string(), "--json", json.string()});
+    ASSERT_TRUE(read_until(out, "load_started"));
+    while_running();
+    kill(pid, signo);
+    read_until(out, "\x01");   // to the end of its output
+    fclose(out);
+    int status;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), expected_exit);
+    std::ifstream in(json);
+    report = nlohmann::json::parse(in);
+    EXPECT_TRUE(report["aborted"].get<bool>());
+}
 
 void interrupt_run(int signo, int expected_exit) {
     TempDir dir;
@@ -26,20 +47,10 @@ void interrupt_run(int signo, int expected_exit) {
         "env = { DRAINCHECK_ABORT_MARK = \"" + dir.path().filename().string() + "\" }\n"
         "[load]\nrate = 100\nduration = \"60s\"\n[[load.mix]]\npath = \"/work?ms=5000\"\n"
         "[expect]\ndropped_inflight = 0\n");
-    auto json = dir.path() / "report.json";
-    auto [pid, out] = spawn_draincheck({"run", scenario.string(), "--json", json.string()});
-    ASSERT_TRUE(read_until(out, "load_started"));
-    ASSERT_FALSE(processes_with_env(mark).empty());   // the target is running
-    kill(pid, signo);
-    read_until(out, "\x01");   // to the end of its output
-    fclose(out);
-    int status;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), expected_exit);
-    std::ifstream in(json);
-    auto report = nlohmann::json::parse(in);
-    EXPECT_TRUE(report["aborted"].get<bool>());
+    nlohmann::json report;
+    interrupt_after_load_started(scenario, signo, expected_exit, [&] {
+        EXPECT_FALSE(processes_with_env(mark).empty());   // the target is running
+    }, report);
     EXPECT_FALSE(report["verdict"]["passed"].get<bool>());
     EXPECT_TRUE(report["exit"]["forced"].get<bool>());   // it ignored TERM: killed after its grace
     EXPECT_TRUE(processes_with_env(mark).empty());
@@ -89,19 +100,8 @@ TEST(Abort, CtrlCStopsTheDependencyAfterTheTarget) {
         "[target]\ncommand = [\"" + sample_service() + "\", \"--port\", \"{port}\"]\nready = { http = \"/healthz\" }\n"
         "env = { DRAINCHECK_ABORT_MARK = \"" + tag + "\" }\n"
         "[load]\nrate = 50\nduration = \"60s\"\npath = \"/count\"\n");
-    auto json = dir.path() / "report.json";
-    auto [pid, out] = spawn_draincheck({"run", scenario.string(), "--json", json.string()});
-    ASSERT_TRUE(read_until(out, "load_started"));
-    kill(pid, SIGINT);
-    read_until(out, "\x01");
-    fclose(out);
-    int status;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 130);
-    std::ifstream in(json);
-    auto report = nlohmann::json::parse(in);
-    EXPECT_TRUE(report["aborted"].get<bool>());
+    nlohmann::json report;
+    interrupt_after_load_started(scenario, SIGINT, 130, [] {}, report);
     double target_exit = -1, dependency_exit = -1;
     for (const auto& e : report["events"]) {
         if (e["type"] == "exited") target_exit = e["at_s"].get<double>();
@@ -125,20 +125,9 @@ TEST(Abort, CtrlCStopsEveryReplicaGracefully) {
         "[fleet]\nreplicas = 2\nderegistration_delay = \"100ms\"\n"
         "[load]\nrate = 50\nduration = \"60s\"\n[[load.mix]]\npath = \"/work?ms=300\"\n"
         "[expect]\nclient_errors = 0\n");
-    auto json = dir.path() / "report.json";
-    auto [pid, out] = spawn_draincheck({"run", scenario.string(), "--json", json.string()});
-    ASSERT_TRUE(read_until(out, "load_started"));
-    ASSERT_EQ(processes_with_env(mark).size(), 2u);
-    kill(pid, SIGINT);
-    read_until(out, "\x01");
-    fclose(out);
-    int status;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 130);
-    std::ifstream in(json);
-    auto report = nlohmann::json::parse(in);
-    EXPECT_TRUE(report["aborted"].get<bool>());
+    nlohmann::json report;
+    interrupt_after_load_started(scenario, SIGINT, 130, [&] { EXPECT_EQ(processes_with_env(mark).size(), 2u); },
+                                 report);
     ASSERT_EQ(report["fleet"]["replicas"].size(), 2u);
     for (const auto& r : report["fleet"]["replicas"]) {
         EXPECT_EQ(r["signal"], "TERM") << r.dump();           // stopped the way the platform would
