@@ -1,0 +1,124 @@
+// rate_probe: draincheck's open-loop load generator at a fixed rate against a server that is
+// already running, for bench/lb_overhead.sh. Prints one line:
+//   sent N ok N errors N p50_us X p90_us X p99_us X max_us X
+// Latency runs from each request's intended send time to the end of its response (no coordinated
+// omission), over complete responses; the first --skip-ms of the run (connections opening) are left
+// out of the figures.
+//   rate_probe --port P --rate R [--seconds S] [--skip-ms MS] [--path /] [--threads N]
+#include "load/load_generator.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <charconv>
+#include <condition_variable>
+#include <cstdio>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+std::optional<double> number(std::string_view s) {
+    double value = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc{} || end != s.data() + s.size() || value < 0) return std::nullopt;
+    return value;
+}
+
+int usage() {
+    fmt::print(stderr, "usage: rate_probe --port P --rate R [--seconds S] [--skip-ms MS] [--path /] [--threads N]\n");
+    return 2;
+}
+
+uint32_t percentile(const std::vector<uint32_t>& sorted, double p) {
+    if (sorted.empty()) return 0;
+    size_t rank = size_t(p * double(sorted.size() - 1) + 0.5);
+    return sorted[std::min(rank, sorted.size() - 1)];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace draincheck;
+    uint16_t port = 0;
+    double rate = 0, seconds = 5, skip_ms = 500;
+    unsigned threads = 1;
+    std::string path = "/";
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (i + 1 >= argc) return usage();
+        const std::string_view text = argv[++i];
+        if (arg == "--path") {
+            if (!text.starts_with('/')) return usage();
+            path = std::string(text);
+            continue;
+        }
+        const auto value = number(text);
+        if (!value) return usage();
+        if (arg == "--port" && *value >= 1 && *value <= 65535) port = uint16_t(*value);
+        else if (arg == "--rate" && *value > 0) rate = *value;
+        else if (arg == "--seconds" && *value > 0) seconds = *value;
+        else if (arg == "--skip-ms") skip_ms = *value;
+        else if (arg == "--threads" && *value >= 1 && *value <= 64) threads = unsigned(*value);
+        else return usage();
+    }
+    if (!port || rate <= 0) return usage();
+
+    LoadSpec spec;
+    spec.mode = LoadSpec::Mode::rate;
+    spec.rate = rate;
+    spec.duration = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(seconds));
+    spec.request.path = path;
+    spec.threads = threads;
+    spec.timeout = std::chrono::seconds(5);
+
+    try {
+        RunClock clock;
+        LoadGenerator load(spec, "127.0.0.1", port, clock);
+        std::mutex m;
+        std::condition_variable cv;
+        bool finished = false;
+        load.start([&] {
+            std::lock_guard lock(m);
+            finished = true;
+            cv.notify_one();
+        });
+        {
+            std::unique_lock lock(m);
+            cv.wait(lock, [&] { return finished; });
+        }
+        load.join();
+        const auto records = load.take_records();
+        if (records.empty()) {
+            fmt::print(stderr, "rate_probe: no request was sent\n");
+            return 1;
+        }
+
+        const uint64_t skip_us = uint64_t(skip_ms * 1000);
+        const uint32_t first_us = records.front().intended_us;
+        uint64_t ok = 0, errors = 0;
+        std::vector<uint32_t> latencies;
+        latencies.reserve(records.size());
+        for (const auto& r : records) {
+            if (r.intended_us < first_us + skip_us) continue;
+            const bool complete = r.outcome == Outcome::ok || r.outcome == Outcome::http_error;
+            if (r.outcome == Outcome::ok) ++ok;
+            else ++errors;
+            if (!complete || r.end_us == RequestRecord::kNever) continue;
+            const uint64_t end = uint64_t(r.started_us) + r.end_us;
+            latencies.push_back(end > r.intended_us ? uint32_t(end - r.intended_us) : 0);
+        }
+        std::sort(latencies.begin(), latencies.end());
+        fmt::print("sent {} ok {} errors {} not_sent {} p50_us {} p90_us {} p99_us {} max_us {}\n", ok + errors, ok,
+                   errors, load.requests_not_sent(), percentile(latencies, 0.50), percentile(latencies, 0.90),
+                   percentile(latencies, 0.99), latencies.empty() ? 0 : latencies.back());
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "rate_probe: {}\n", e.what());
+        return 1;
+    }
+    return 0;
+}
