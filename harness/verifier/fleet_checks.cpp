@@ -170,7 +170,9 @@ private:
         std::vector<std::string> slow, all;
         for (const ReplicaResult* r : stopped_by_faults(fleet_)) {
             if (!r->signalled_ns) {
-                slow.push_back(fmt::format("replica {} was never signalled", r->index));
+                std::string line = fmt::format("replica {} was never signalled", r->index);
+                all.push_back(line);
+                slow.push_back(line);
                 continue;
             }
             std::string took = r->exit.exited ? secs(r->exit.at_ns - *r->signalled_ns) : "never";
@@ -180,7 +182,7 @@ private:
         }
         a.observed = all.empty() ? "no replica was stopped by a fault" : listed(all);
         a.passed = slow.empty() && !all.empty();
-        if (all.empty() && slow.empty()) a.reason = "no replica was stopped by a fault, so no exit could be judged";
+        if (all.empty()) a.reason = "no replica was stopped by a fault, so no exit could be judged";
         else if (!a.passed) a.reason = fmt::format("replicas did not exit within {} of the stop signal: {}",
                                                    format_duration(limit), listed(slow));
         return a;
