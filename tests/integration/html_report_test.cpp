@@ -96,3 +96,67 @@ TEST(HtmlReport, ShowsEachDependencyConnectionAndWhoClosedIt) {
     EXPECT_NE(dom.stdout_text.find("<td>dependency_closed_before_exit</td>"), std::string::npos);
     EXPECT_NE(dom.stdout_text.find("<td>redis</td><td>dependency_spawned</td>"), std::string::npos) << "no event subject";
 }
+
+namespace {
+
+// The text between the first `open` after `from` and the `close` after it ("" when absent).
+std::string between(const std::string& text, const std::string& open, const std::string& close, size_t from = 0) {
+    size_t begin = text.find(open, from);
+    if (begin == std::string::npos) return "";
+    begin += open.size();
+    size_t end = text.find(close, begin);
+    return end == std::string::npos ? "" : text.substr(begin, end - begin);
+}
+
+size_t occurrences(const std::string& text, const std::string& part) {
+    size_t n = 0;
+    for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size())) ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST(HtmlReport, FleetShowsEveryReplicaWhoStoppedItAndHowItExited) {
+    ASSERT_EQ(std::system("command -v chromium >/dev/null"), 0) << "chromium is not installed (setup.sh installs it)";
+    TempDir dir;
+    auto scenario = localize_scenario("fleet-scale-down.toml", dir.path());
+    fs::path page = dir.path() / "fleet.html";
+    fs::path json = dir.path() / "fleet.json";
+    CliRun run = run_cli({"run", scenario.string(), "--html", page.string(), "--json", json.string()}, json);
+    EXPECT_EQ(run.exit_code, 0) << run.output;   // the bundled scenario's expected verdict is PASS
+    ASSERT_TRUE(fs::exists(page)) << run.output;
+    ASSERT_TRUE(run.report.contains("fleet")) << run.output;
+    const size_t replicas = run.report["fleet"]["replicas"].size();
+    EXPECT_EQ(replicas, 3u) << "three replicas, one scaled down and none replaced";
+
+    Browser dom = chromium({"--dump-dom", "--virtual-time-budget=5000"}, page, dir.path());
+    ASSERT_EQ(dom.exit_code, 0) << dom.stderr_text;
+    const std::string& text = dom.stdout_text;
+    EXPECT_NE(text.find("data-rendered=\"true\""), std::string::npos) << "the page script did not finish";
+    EXPECT_NE(text.find("<div id=\"js-errors\"></div>"), std::string::npos) << between(text, "<div id=\"js-errors\"", "</div>");
+    EXPECT_EQ(dom.stderr_text.find("Uncaught"), std::string::npos) << dom.stderr_text;
+
+    // The section is shown, not left hidden as it is for a single target.
+    EXPECT_NE(text.find("<section id=\"fleet\">"), std::string::npos) << "the section stayed hidden";
+    EXPECT_NE(text.find("<h2>Replicas</h2>"), std::string::npos);
+    EXPECT_NE(between(text, "<div class=\"legend-note\" id=\"fleet-note\">", "</div>").find("3 replicas behind the builtin load balancer"),
+              std::string::npos);
+
+    // One row per replica, in index order; exactly one stopped by the scale_down, and it exited 0.
+    std::string rows = between(text, "<table id=\"fleet-replicas\">", "</table>");
+    std::string body = between(rows, "<tbody>", "</tbody>");
+    ASSERT_FALSE(body.empty()) << rows;
+    EXPECT_EQ(occurrences(body, "<tr>"), replicas) << body;
+    for (size_t i = 0; i < replicas; ++i)
+        EXPECT_NE(body.find("<tr><td>replica " + std::to_string(i) + "</td>"), std::string::npos) << body;
+    EXPECT_EQ(occurrences(body, "<td>scale_down</td>"), 1u) << body;
+    EXPECT_NE(body.find("<td>scale_down</td><td>code 0</td>"), std::string::npos) << body;
+    EXPECT_EQ(body.find("class=\"bad\""), std::string::npos) << "a judged exit is marked bad: " << body;
+    // The others were stopped at the end of the run.
+    EXPECT_EQ(occurrences(body, "<td>end of run</td>"), replicas - 1) << body;
+
+    // The fault, and the fleet's assertions in the assertion table.
+    EXPECT_NE(between(text, "<table id=\"fleet-faults\">", "</table>").find("<td>scale_down</td>"), std::string::npos);
+    EXPECT_NE(text.find("<td>client_errors</td>"), std::string::npos);
+    EXPECT_NE(text.find("<td>exit_within</td>"), std::string::npos);
+}
