@@ -100,13 +100,25 @@ private:
     }
 
     // Backend attempts that failed and were retried: a user did not see them, a replica caused them.
+    // Failed attempts of requests whose last attempt was answered: the user got an answer anyway.
     size_t hidden_by_retry() const {
-        std::map<uint64_t, bool> retried;
-        for (const BackendAttempt& b : fleet_.attempts)
-            if (b.retry) retried[b.request] = true;
+        struct Request {
+            int64_t last_started = INT64_MIN;
+            bool last_ok = false;
+            size_t failed = 0;
+        };
+        std::map<uint64_t, Request> requests;
+        for (const BackendAttempt& b : fleet_.attempts) {
+            Request& r = requests[b.request];
+            bool answered = b.outcome == BackendOutcome::ok || b.outcome == BackendOutcome::http_error;
+            r.failed += answered ? 0 : 1;
+            if (b.started_ns >= r.last_started) {
+                r.last_started = b.started_ns;
+                r.last_ok = b.outcome == BackendOutcome::ok;
+            }
+        }
         size_t n = 0;
-        for (const BackendAttempt& b : fleet_.attempts)
-            if (!b.retry && b.outcome != BackendOutcome::ok && retried.count(b.request)) ++n;
+        for (const auto& [id, r] : requests) n += r.last_ok ? r.failed : 0;
         return n;
     }
 

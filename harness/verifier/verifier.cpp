@@ -244,9 +244,10 @@ private:
         double rate = total ? double(errors) / double(total) : 0;
         a.observed = fmt::format("{:.2f}% ({} of {})", rate * 100, errors, total);
         a.passed = total > 0 && rate <= max;
-        if (total == 0) a.reason = "no request completed before the stop signal";
+        std::string window = run_.fleet ? "over the run" : "before " + signal_;
+        if (total == 0) a.reason = "no request completed " + window;
         else if (!a.passed)
-            a.reason = fmt::format("{:.2f}% of requests failed before {} ({} of {}), limit {:g}%", rate * 100, signal_,
+            a.reason = fmt::format("{:.2f}% of requests failed {} ({} of {}), limit {:g}%", rate * 100, window,
                                    errors, total, max * 100);
         return a;
     }

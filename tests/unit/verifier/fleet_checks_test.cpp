@@ -151,6 +151,16 @@ TEST(FleetChecks, ClientErrorsObservedCountsFailuresTheBalancerHidByRetrying) {
 
     run.fleet->attempts.erase(run.fleet->attempts.begin() + 1);   // no retry: nothing was hidden
     EXPECT_EQ(only(run, "client_errors").observed, "0 of 20");
+
+    // Two failed attempts, then an answer: both hidden. A retry that failed too hid nothing.
+    run.fleet->attempts = {
+        attempt(7, 0, 1400, 1600, BackendOutcome::refused),
+        attempt(7, 1, 1600, 1610, BackendOutcome::reset, true),
+        attempt(7, 2, 1610, 1620, BackendOutcome::ok, true),
+        attempt(8, 0, 1700, 1710, BackendOutcome::refused),
+        attempt(8, 1, 1710, 1720, BackendOutcome::reset, true),
+    };
+    EXPECT_EQ(only(run, "client_errors").observed, "0 of 20; the balancer hid 2 failed backend attempt(s) by retrying");
 }
 
 // ---- dropped_inflight -------------------------------------------------------------------------
