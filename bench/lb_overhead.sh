@@ -4,9 +4,9 @@
 #     draincheck-lb with that replica as its only backend, alternating direct/balanced twice;
 #     prints req/s for each and their ratio (goal >= 0.7); then the same through haproxy
 #     (draincheck-lb --lb haproxy) for comparison;
-#  2. added latency at 50 % of the direct capacity: draincheck's open-loop load generator
-#     (bench/rate_probe) at half the direct req/s above, direct and through each balancer,
-#     alternating twice; prints p99 for each and what the balancer adds (goal < 1 ms).
+#  2. added latency: draincheck's open-loop load generator (bench/rate_probe) at half the direct
+#     req/s above, direct and through each balancer, alternating twice; prints p99 for each and
+#     what the balancer adds (goal < 1 ms); then the same at half the builtin balancer's req/s.
 # Everything on 127.0.0.1 with ephemeral ports. Builds nothing: build the targets draincheck-lb,
 # rate_probe and sample_service first.
 #   bench/lb_overhead.sh [build-dir] [seconds]
@@ -95,18 +95,35 @@ h1=$(wrk_rps "$haproxy_port")
 h2=$(wrk_rps "$haproxy_port")
 direct=$(mean "$d1" "$d2"); builtin=$(mean "$b1" "$b2"); haproxy=$(mean "$h1" "$h2")
 
-# 2. p99 at half the direct capacity, alternating again.
-rate=$(calc "int($direct / 2)")
-read -r dp50a dp99a derr_a <<<"$(probe "$replica_port" "$rate")"
-read -r bp50a bp99a berr_a <<<"$(probe "$builtin_port" "$rate")"
-read -r hp50a hp99a herr_a <<<"$(probe "$haproxy_port" "$rate")"
-read -r hp50b hp99b herr_b <<<"$(probe "$haproxy_port" "$rate")"
-read -r bp50b bp99b berr_b <<<"$(probe "$builtin_port" "$rate")"
-read -r dp50b dp99b derr_b <<<"$(probe "$replica_port" "$rate")"
-dp50=$(mean "$dp50a" "$dp50b"); dp99=$(mean "$dp99a" "$dp99b")
-bp50=$(mean "$bp50a" "$bp50b"); bp99=$(mean "$bp99a" "$bp99b")
-hp50=$(mean "$hp50a" "$hp50b"); hp99=$(mean "$hp99a" "$hp99b")
-errors=$((derr_a + derr_b + berr_a + berr_b + herr_a + herr_b))
+# 2. p99 at a fixed rate, alternating again; sets lat_<direct|builtin|haproxy> to "p50_us p99_us"
+#    (means of two runs) and lat_errors.
+latency_at() {
+  local rate=$1 d1 d2 b1 b2 h1 h2
+  d1=$(probe "$replica_port" "$rate"); b1=$(probe "$builtin_port" "$rate"); h1=$(probe "$haproxy_port" "$rate")
+  h2=$(probe "$haproxy_port" "$rate"); b2=$(probe "$builtin_port" "$rate"); d2=$(probe "$replica_port" "$rate")
+  pair() { python3 -c 'import sys; a=sys.argv[1].split(); b=sys.argv[2].split(); print((float(a[0])+float(b[0]))/2, (float(a[1])+float(b[1]))/2)' "$1" "$2"; }
+  lat_direct=$(pair "$d1" "$d2"); lat_builtin=$(pair "$b1" "$b2"); lat_haproxy=$(pair "$h1" "$h2")
+  lat_errors=$(echo "$d1 $d2 $b1 $b2 $h1 $h2" | awk '{print $3 + $6 + $9 + $12 + $15 + $18}')
+}
+report_latency() {
+  local what=$1 rate=$2 dp50 dp99 bp50 bp99 hp50 hp99
+  read -r dp50 dp99 <<<"$lat_direct"; read -r bp50 bp99 <<<"$lat_builtin"; read -r hp50 hp99 <<<"$lat_haproxy"
+  echo "latency: open loop at $rate req/s ($what), from intended send time, mean of two runs"
+  printf '  direct            p50 %8.3f ms   p99 %8.3f ms\n' "$(calc "$dp50 / 1000")" "$(calc "$dp99 / 1000")"
+  printf '  builtin balancer  p50 %8.3f ms   p99 %8.3f ms\n' "$(calc "$bp50 / 1000")" "$(calc "$bp99 / 1000")"
+  printf '  haproxy           p50 %8.3f ms   p99 %8.3f ms\n' "$(calc "$hp50 / 1000")" "$(calc "$hp99 / 1000")"
+  printf '  added p99: builtin %.3f ms%s, haproxy %.3f ms\n' \
+    "$(calc "($bp99 - $dp99) / 1000")" "$3" "$(calc "($hp99 - $dp99) / 1000")"
+  [ "$lat_errors" -eq 0 ] || echo "  $lat_errors requests failed or were not sent in time (the rate is beyond what a path carries)"
+}
+# At half the direct capacity (the goal), and at half the builtin balancer's own capacity, where
+# neither path is overloaded on a machine that balances slower than it serves.
+half_direct=$(calc "int($direct / 2)")
+half_builtin=$(calc "int($builtin / 2)")
+latency_at "$half_direct"
+out_direct=$(report_latency "50 % of direct capacity" "$half_direct" " (goal < 1 ms)")
+latency_at "$half_builtin"
+out_builtin=$(report_latency "50 % of the builtin balancer's capacity" "$half_builtin" "")
 
 echo "sample_service (--mode graceful, GET /) as the one replica, ${secs}s per measurement, $(nproc) CPUs, $(haproxy -v | awk 'NR==1 {print $1, $3}')"
 echo "throughput: wrk -t1 -c32 (each figure the mean of two runs)"
@@ -115,10 +132,5 @@ printf '  builtin balancer  %10.0f req/s   (%s, %s)\n' "$builtin" "$b1" "$b2"
 printf '  haproxy           %10.0f req/s   (%s, %s)\n' "$haproxy" "$h1" "$h2"
 printf '  builtin/direct req/s ratio: %.2f (goal >= 0.7); haproxy/direct: %.2f\n' \
   "$(calc "$builtin / $direct")" "$(calc "$haproxy / $direct")"
-echo "latency: open loop at $rate req/s (50 % of direct capacity), from intended send time, mean of two runs"
-printf '  direct            p50 %7.3f ms   p99 %7.3f ms\n' "$(calc "$dp50 / 1000")" "$(calc "$dp99 / 1000")"
-printf '  builtin balancer  p50 %7.3f ms   p99 %7.3f ms\n' "$(calc "$bp50 / 1000")" "$(calc "$bp99 / 1000")"
-printf '  haproxy           p50 %7.3f ms   p99 %7.3f ms\n' "$(calc "$hp50 / 1000")" "$(calc "$hp99 / 1000")"
-printf '  added p99: builtin %.3f ms (goal < 1 ms), haproxy %.3f ms\n' \
-  "$(calc "($bp99 - $dp99) / 1000")" "$(calc "($hp99 - $dp99) / 1000")"
-[ "$errors" -eq 0 ] || echo "  warning: $errors requests failed or were not sent during the latency runs"
+echo "$out_direct"
+echo "$out_builtin"
