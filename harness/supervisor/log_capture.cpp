@@ -51,6 +51,7 @@ void PipeReader::read() {
         }
         if (ec) {
             flush_partial();
+            close();   // at EOF the descriptor is done with: a long fleet run starts many processes
             if (on_eof_) std::exchange(on_eof_, nullptr)();
             return;
         }

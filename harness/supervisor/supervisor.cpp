@@ -5,6 +5,7 @@
 #include "supervisor/fd_limit.h"
 #include "supervisor/log_capture.h"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/process/v2.hpp>
 
@@ -100,6 +101,7 @@ struct Supervisor::Impl {
     bool grace_armed = false;
     int pipes_closed = 0;
     std::function<void()> logs_closed_handler;
+    std::shared_ptr<int> lifetime = std::make_shared<int>(0);   // handlers posted to io check it
 };
 
 Supervisor::Supervisor(asio::io_context& io, const RunClock& clock, LaunchSpec spec)
@@ -162,6 +164,10 @@ void Supervisor::start(std::function<void(const ExitInfo&)> on_exit) {
         s.running = false;
         s.grace.cancel();
         s.kill_group();   // children the target left behind go with it
+        // The exit is known: let go of the process handle (a pidfd), as a long fleet run starts many.
+        asio::post(s.io, [this, alive = std::weak_ptr<int>(s.lifetime)] {
+            if (alive.lock()) impl_->process->detach();
+        });
         on_exit(info);
     });
 }
