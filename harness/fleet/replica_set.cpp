@@ -257,6 +257,14 @@ void ReplicaSet::kill_replica(unsigned count, FaultSpec::Pick how, uint64_t seed
 }
 
 void ReplicaSet::rolling_restart(unsigned max_surge, unsigned max_unavailable, std::function<void()> done) {
+    // A deployment that starts while another is rolling waits for it, as a platform queues rollouts.
+    if (roll_) {
+        emit(EventType::note, nullptr, "rolling_restart waits for the one in progress");
+        queued_rolls_.push_back([this, max_surge, max_unavailable, done = std::move(done)]() mutable {
+            rolling_restart(max_surge, max_unavailable, std::move(done));
+        });
+        return;
+    }
     Roll roll;
     for (auto& r : replicas_)
         if (r->in_service()) roll.old.push_back(r.get());
@@ -331,6 +339,11 @@ void ReplicaSet::advance_roll() {
             auto done = std::move(roll.done);
             roll_.reset();
             if (done) done();
+            if (!queued_rolls_.empty() && !stopping_all_) {
+                auto next = std::move(queued_rolls_.front());
+                queued_rolls_.erase(queued_rolls_.begin());
+                next();
+            }
         }
     }
 }

@@ -106,6 +106,7 @@ private:
         std::function<void()> done;
     };
     std::optional<Roll> roll_;
+    std::vector<std::function<void()>> queued_rolls_;   // rolling restarts waiting for roll_ to finish
 };
 
 }  // namespace draincheck
