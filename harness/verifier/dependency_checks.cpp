@@ -1,6 +1,7 @@
 #include "verifier/dependency_checks.h"
 
 #include "common/duration.h"
+#include "verifier/assertion_text.h"
 
 #include <fmt/format.h>
 
@@ -8,10 +9,6 @@
 
 namespace draincheck {
 namespace {
-
-constexpr size_t kMaxListed = 5;   // connections named in a failure reason
-
-std::string secs(int64_t ns) { return format_duration(Nanos(ns)); }
 
 int64_t run_end_ns(const RunResult& run) {
     return std::max({run.load_stopped_ns, run.exit.at_ns, run.load_started_ns});
@@ -82,11 +79,8 @@ Assertion check_dependency_closed_before_exit(const RunResult& run) {
         return a;
     }
     a.observed = fmt::format("{} of {} connections left open until exit", left.size(), total);
-    std::string listed;
-    for (size_t i = 0; i < left.size() && i < kMaxListed; ++i) listed += (i ? "; " : "") + left[i];
-    if (left.size() > kMaxListed) listed += fmt::format("; and {} more", left.size() - kMaxListed);
     a.reason = fmt::format("{} dependency connection{} not closed before the target exited: {}", left.size(),
-                           left.size() == 1 ? " was" : "s were", listed);
+                           left.size() == 1 ? " was" : "s were", listed(left));
     return a;
 }
 

@@ -3,6 +3,7 @@
 #include "common/duration.h"
 #include "common/signals.h"
 #include "load/outcome.h"
+#include "verifier/assertion_text.h"
 #include "verifier/run_stats.h"
 
 #include <fmt/format.h>
@@ -12,18 +13,6 @@
 
 namespace draincheck {
 namespace {
-
-constexpr size_t kMaxEvidence = 10;
-constexpr size_t kMaxNamed = 5;
-
-std::string secs(int64_t ns) { return format_duration(Nanos(ns)); }
-
-Assertion named(std::string name, std::string expected) {
-    Assertion a;
-    a.name = std::move(name);
-    a.expected = std::move(expected);
-    return a;
-}
 
 std::string via(const RequestRecord& r) {
     return r.replica_index() >= 0 ? "replica " + std::to_string(r.replica_index()) : "no replica";
@@ -40,14 +29,6 @@ std::vector<const ReplicaResult*> stopped_by_faults(const FleetResult& f) {
 std::string exit_text(const ReplicaResult& r) {
     if (!r.exit.exited) return "still running";
     return describe_exit(r.exit);
-}
-
-// Joins at most kMaxNamed items, then "and N more".
-std::string listed(const std::vector<std::string>& items) {
-    std::string out;
-    for (size_t i = 0; i < items.size() && i < kMaxNamed; ++i) out += (i ? "; " : "") + items[i];
-    if (items.size() > kMaxNamed) out += fmt::format("; and {} more", items.size() - kMaxNamed);
-    return out;
 }
 
 class FleetChecker {

@@ -3,6 +3,7 @@
 #include "common/duration.h"
 #include "common/signals.h"
 #include "load/outcome.h"
+#include "verifier/assertion_text.h"
 #include "verifier/dependency_checks.h"
 #include "verifier/fleet_checks.h"
 #include "verifier/phase.h"
@@ -15,7 +16,6 @@
 namespace draincheck {
 namespace {
 
-constexpr size_t kMaxEvidence = 10;
 // A refusal on loopback is immediate; a SYN left in a full or unserved backlog is retried after 1 s.
 constexpr uint32_t kPromptRefusalUs = 1'000'000;
 // A listener's close resets the connections still waiting in its backlog at once; draincheck sees the
@@ -23,20 +23,10 @@ constexpr uint32_t kPromptRefusalUs = 1'000'000;
 constexpr int64_t kBacklogResetBeforeNs = 10'000'000;
 constexpr int64_t kBacklogResetAfterNs = 2'000'000;
 
-Assertion named(std::string name, std::string expected) {
-    Assertion a;
-    a.name = std::move(name);
-    a.expected = std::move(expected);
-    return a;
-}
-
 bool is_idempotent(const std::string& method) {
     return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS" ||
            method == "TRACE";
 }
-
-// "850us", "12.3ms", "1.25s": readable at every scale, from a keep-alive race to a slow drain.
-std::string secs(int64_t ns) { return format_duration(Nanos(ns)); }
 
 class Checker {
 public:
