@@ -26,7 +26,7 @@ std::string_view pick_name(FaultSpec::Pick p) {
 class ScaleDown final : public Fault {
 public:
     explicit ScaleDown(const FaultSpec& s) : s_(s) {}
-    void apply(FaultContext& ctx) override { fleet_of(ctx).scale_down(s_.count, s_.pick, s_.seed, nullptr); }
+    void apply(FaultContext& ctx) override { fleet_of(ctx).scale_down(s_.count, s_.pick, s_.seed); }
     std::string describe() const override {
         return "scale down by " + replicas(s_.count) + " (" + std::string(pick_name(s_.pick)) + " first)";
     }
@@ -38,7 +38,7 @@ private:
 class ScaleUp final : public Fault {
 public:
     explicit ScaleUp(const FaultSpec& s) : s_(s) {}
-    void apply(FaultContext& ctx) override { fleet_of(ctx).scale_up(s_.count, nullptr); }
+    void apply(FaultContext& ctx) override { fleet_of(ctx).scale_up(s_.count); }
     std::string describe() const override { return "scale up by " + replicas(s_.count); }
 
 private:
@@ -48,7 +48,7 @@ private:
 class RollingRestart final : public Fault {
 public:
     explicit RollingRestart(const FaultSpec& s) : s_(s) {}
-    void apply(FaultContext& ctx) override { fleet_of(ctx).rolling_restart(s_.max_surge, s_.max_unavailable, nullptr); }
+    void apply(FaultContext& ctx) override { fleet_of(ctx).rolling_restart(s_.max_surge, s_.max_unavailable); }
     std::string describe() const override {
         return "rolling restart (max_surge " + std::to_string(s_.max_surge) + ", max_unavailable " +
                std::to_string(s_.max_unavailable) + ")";

@@ -36,6 +36,8 @@ struct ReplicaSet::Replica {
     std::unique_ptr<asio::steady_timer> timer;   // healthy deadline, then the deregistration delay
 
     bool alive() const { return state != State::exited; }
+    // In the balancer, and its health checks passed.
+    bool taking_traffic() const { return state == State::serving && healthy && in_balancer; }
     // A candidate for a fault: alive, not on its way out, not crashed.
     bool in_service() const { return alive() && state != State::leaving && !killed; }
 };
@@ -95,10 +97,8 @@ void ReplicaSet::on_ready(Replica& r, bool ok, const std::string& detail) {
     r.cancel_ready = nullptr;
     if (r.state != Replica::State::starting) return;
     if (!ok) {
-        std::string why = r.subject + " never became ready within " +
-                          format_duration(plan_.scenario.target.ready.timeout) + " (last probe: " + detail + ")";
-        if (started_) return std::exchange(started_, nullptr)(why, r.process->log_tail());
-        emit(EventType::note, &r, why);
+        cannot_serve(r, r.subject + " never became ready within " +
+                            format_duration(plan_.scenario.target.ready.timeout) + " (last probe: " + detail + ")");
         return check_progress();
     }
     r.result.ready_ns = clock_.now_ns();
@@ -118,13 +118,17 @@ void ReplicaSet::on_ready(Replica& r, bool ok, const std::string& detail) {
         async_probe_once(io_, plan_.host, r.port, check, spec_.health.timeout, [this, &r](ProbeResult p) {
             if (r.state != Replica::State::joining) return;
             std::string what = spec_.health.path.empty() ? "TCP connect" : "GET " + spec_.health.path;
-            std::string why = r.subject + " is ready but never became healthy in the load balancer within " +
-                              format_duration(plan_.scenario.target.ready.timeout) + " (health check " + what +
-                              ": " + p.detail + ")";
-            if (started_) return std::exchange(started_, nullptr)(why, r.process->log_tail());
-            emit(EventType::note, &r, why);
+            cannot_serve(r, r.subject + " is ready but never became healthy in the load balancer within " +
+                                format_duration(plan_.scenario.target.ready.timeout) + " (health check " + what +
+                                ": " + p.detail + ")");
         });
     });
+}
+
+// At start-up a replica that cannot serve ends the run, with its output; later it is a note.
+void ReplicaSet::cannot_serve(Replica& r, const std::string& why) {
+    if (started_) return std::exchange(started_, nullptr)(why, r.process->log_tail());
+    emit(EventType::note, &r, why);
 }
 
 void ReplicaSet::on_health(const HealthChange& h) {
@@ -191,7 +195,7 @@ void ReplicaSet::stop_gracefully(Replica& r, const std::string& by) {
                                           format_duration(plan_.scenario.target.kill_after), at);
         });
     };
-    if (spec_.deregistration_delay.count() == 0) return signal();
+    if (!delayed) return signal();
     r.timer = std::make_unique<asio::steady_timer>(io_, spec_.deregistration_delay);
     r.timer->async_wait([signal](const error_code& ec) { if (!ec) signal(); });
 }
@@ -218,23 +222,23 @@ std::string subjects(const std::vector<ReplicaSet::Replica*>& rs) {
 }
 }  // namespace
 
-void ReplicaSet::scale_down(unsigned count, FaultSpec::Pick how, uint64_t seed, std::function<void()> done) {
+void ReplicaSet::scale_down(unsigned count, FaultSpec::Pick how, uint64_t seed) {
     std::vector<Replica*> victims = pick(count, how, seed);
     wanted_ -= std::min<unsigned>(wanted_, unsigned(victims.size()));
     faults_.push_back({"scale_down", clock_.now_ns(), std::nullopt, std::nullopt, wanted_});
     emit(EventType::fleet_fault, nullptr, "scale_down: " + subjects(victims));
     for (Replica* v : victims) stop_gracefully(*v, "scale_down");
-    pending_.push_back({faults_.size() - 1, {}, victims, std::move(done)});
+    pending_.push_back({faults_.size() - 1, {}, victims});
     check_progress();
 }
 
-void ReplicaSet::scale_up(unsigned count, std::function<void()> done) {
+void ReplicaSet::scale_up(unsigned count) {
     wanted_ += count;
     faults_.push_back({"scale_up", clock_.now_ns(), std::nullopt, std::nullopt, wanted_});
     std::vector<Replica*> fresh;
     for (unsigned i = 0; i < count; ++i) fresh.push_back(&launch());
     emit(EventType::fleet_fault, nullptr, "scale_up: " + subjects(fresh));
-    pending_.push_back({faults_.size() - 1, fresh, {}, std::move(done)});
+    pending_.push_back({faults_.size() - 1, fresh, {}});
     check_progress();
 }
 
@@ -256,13 +260,11 @@ void ReplicaSet::kill_replica(unsigned count, FaultSpec::Pick how, uint64_t seed
     }
 }
 
-void ReplicaSet::rolling_restart(unsigned max_surge, unsigned max_unavailable, std::function<void()> done) {
+void ReplicaSet::rolling_restart(unsigned max_surge, unsigned max_unavailable) {
     // A deployment that starts while another is rolling waits for it, as a platform queues rollouts.
     if (roll_) {
         emit(EventType::note, nullptr, "rolling_restart waits for the one in progress");
-        queued_rolls_.push_back([this, max_surge, max_unavailable, done = std::move(done)]() mutable {
-            rolling_restart(max_surge, max_unavailable, std::move(done));
-        });
+        queued_rolls_.push_back({max_surge, max_unavailable});
         return;
     }
     Roll roll;
@@ -271,7 +273,6 @@ void ReplicaSet::rolling_restart(unsigned max_surge, unsigned max_unavailable, s
     roll.target = unsigned(roll.old.size());
     roll.surge = max_surge;
     roll.unavailable = max_unavailable;
-    roll.done = std::move(done);
     faults_.push_back({"rolling_restart", clock_.now_ns(), std::nullopt, std::nullopt, roll.target});
     roll.window = faults_.size() - 1;
     emit(EventType::fleet_fault, nullptr, "rolling_restart: replacing " + subjects(roll.old) + " (max_surge " +
@@ -283,7 +284,7 @@ void ReplicaSet::rolling_restart(unsigned max_surge, unsigned max_unavailable, s
 
 unsigned ReplicaSet::serving() const {
     unsigned n = 0;
-    for (const auto& r : replicas_) n += r->state == Replica::State::serving && r->healthy && r->in_balancer;
+    for (const auto& r : replicas_) n += r->taking_traffic();
     return n;
 }
 
@@ -292,7 +293,7 @@ unsigned ReplicaSet::wanted() const { return wanted_; }
 std::vector<ReplicaAddress> ReplicaSet::serving_replicas() const {
     std::vector<ReplicaAddress> out;
     for (const auto& r : replicas_)
-        if (r->state == Replica::State::serving && r->healthy && r->in_balancer) out.push_back({r->index, r->port});
+        if (r->taking_traffic()) out.push_back({r->index, r->port});
     return out;
 }
 
@@ -301,11 +302,10 @@ std::vector<ReplicaAddress> ReplicaSet::serving_replicas() const {
 void ReplicaSet::advance_roll() {
     if (!roll_ || stopping_all_) return;
     Roll& roll = *roll_;
-    auto serving_now = [this] { return serving(); };
     for (;;) {
         bool changed = false;
         // Stop an old one if enough others take traffic.
-        while (!roll.old.empty() && serving_now() >= 1 + roll.target - std::min(roll.target, roll.unavailable)) {
+        while (!roll.old.empty() && serving() >= 1 + roll.target - std::min(roll.target, roll.unavailable)) {
             Replica* old = roll.old.front();
             roll.old.erase(roll.old.begin());
             if (old->in_service()) stop_gracefully(*old, "rolling_restart");
@@ -320,9 +320,7 @@ void ReplicaSet::advance_roll() {
         }
         if (!changed) break;
     }
-    bool fresh_serving = std::all_of(roll.fresh.begin(), roll.fresh.end(), [](Replica* f) {
-        return f->state == Replica::State::serving && f->healthy;
-    });
+    bool fresh_serving = std::all_of(roll.fresh.begin(), roll.fresh.end(), [](Replica* f) { return f->taking_traffic(); });
     bool old_gone = std::none_of(replicas_.begin(), replicas_.end(), [](const auto& r) {
         return r->result.stopped_by == "rolling_restart" && r->alive();
     });
@@ -336,13 +334,11 @@ void ReplicaSet::advance_roll() {
         if (old_gone) {
             w.done_ns = clock_.now_ns();
             emit(EventType::fleet_fault, nullptr, "rolling_restart done");
-            auto done = std::move(roll.done);
             roll_.reset();
-            if (done) done();
             if (!queued_rolls_.empty() && !stopping_all_) {
-                auto next = std::move(queued_rolls_.front());
+                auto [surge, unavailable] = queued_rolls_.front();
                 queued_rolls_.erase(queued_rolls_.begin());
-                next();
+                rolling_restart(surge, unavailable);
             }
         }
     }
@@ -352,9 +348,7 @@ void ReplicaSet::check_progress() {
     if (started_ && serving() >= spec_.replicas) std::exchange(started_, nullptr)(std::nullopt, {});
     for (size_t i = 0; i < pending_.size();) {
         Pending& p = pending_[i];
-        bool in = std::all_of(p.waiting_in.begin(), p.waiting_in.end(), [](Replica* r) {
-            return r->state == Replica::State::serving && r->healthy;
-        });
+        bool in = std::all_of(p.waiting_in.begin(), p.waiting_in.end(), [](Replica* r) { return r->taking_traffic(); });
         bool out = std::none_of(p.waiting_exit.begin(), p.waiting_exit.end(), [](Replica* r) { return r->alive(); });
         if (!in || !out) {
             ++i;
@@ -367,9 +361,7 @@ void ReplicaSet::check_progress() {
             emit(EventType::capacity_restored, nullptr, w.action + ": " + subjects(p.waiting_in) + " take traffic");
         }
         emit(EventType::fleet_fault, nullptr, w.action + " done");
-        auto done = std::move(p.done);
         pending_.erase(pending_.begin() + long(i));
-        if (done) done();
     }
     advance_roll();
     if (stopping_all_ && all_stopped_ &&

@@ -37,11 +37,11 @@ public:
     using Started = std::function<void(std::optional<std::string> error, std::vector<LogLine> log)>;
     void start(Started done);
 
-    // The faults. `done` runs once the fault has completed (replicas stopped, or new ones taking
-    // traffic); none of them overlap a running rolling restart's replicas.
-    void scale_down(unsigned count, FaultSpec::Pick pick, uint64_t seed, std::function<void()> done);
-    void scale_up(unsigned count, std::function<void()> done);
-    void rolling_restart(unsigned max_surge, unsigned max_unavailable, std::function<void()> done);
+    // The faults. Each one's window (began, done, capacity restored) is in result().faults; none
+    // picks a replica a running rolling restart started, and a rolling restart waits for the last.
+    void scale_down(unsigned count, FaultSpec::Pick pick, uint64_t seed);
+    void scale_up(unsigned count);
+    void rolling_restart(unsigned max_surge, unsigned max_unavailable);
     void kill_replica(unsigned count, FaultSpec::Pick pick, uint64_t seed);
 
     // Replicas taking traffic now / wanted (the scenario's count after the faults so far).
@@ -69,6 +69,7 @@ private:
     void on_health(const HealthChange& h);
     void on_exit(Replica& r, const ExitInfo& e);
     void stop_gracefully(Replica& r, const std::string& by);
+    void cannot_serve(Replica& r, const std::string& why);
     void take_out_of_balancer(Replica& r, const std::string& why);
     std::vector<Replica*> pick(unsigned count, FaultSpec::Pick pick, uint64_t seed);
     void advance_roll();
@@ -94,7 +95,6 @@ private:
         size_t window;                         // index into faults_
         std::vector<Replica*> waiting_in;      // must take traffic
         std::vector<Replica*> waiting_exit;    // must exit
-        std::function<void()> done;
     };
     std::vector<Pending> pending_;
     // The rolling restart in progress.
@@ -103,10 +103,9 @@ private:
         std::vector<Replica*> old;             // still to be replaced, oldest first
         std::vector<Replica*> fresh;           // started by the roll
         unsigned target = 0, surge = 0, unavailable = 0;
-        std::function<void()> done;
     };
     std::optional<Roll> roll_;
-    std::vector<std::function<void()>> queued_rolls_;   // rolling restarts waiting for roll_ to finish
+    std::vector<std::pair<unsigned, unsigned>> queued_rolls_;   // (max_surge, max_unavailable) waiting for roll_
 };
 
 }  // namespace draincheck

@@ -119,11 +119,7 @@ private:
         try {
             target_.start([this](const ExitInfo& e) { on_target_exit(e); });
         } catch (const LaunchError& e) {
-            std::string message = std::string("target ") + e.what();   // e.g. "target command not found: ..."
-            if (dependencies_.empty()) throw HarnessError(message);
-            error_ = message;
-            target_exited_ = true;
-            return finish_dependencies();
+            return cannot_start(std::string("target ") + e.what());   // e.g. "target command not found: ..."
         }
         result_.pid = target_.pid();
         for (auto& d : dependencies_) d->set_target_group(target_.pid());   // the target leads its own group
@@ -147,13 +143,18 @@ private:
                 check_state("before", [this] { start_load(); });
             });
         } catch (const std::exception& e) {   // BalancerError, LaunchError
-            std::string message = dynamic_cast<const LaunchError*>(&e) ? std::string("target ") + e.what() : e.what();
             fleet_->kill_all();
-            if (dependencies_.empty()) throw HarnessError(message);
-            error_ = message;
-            target_exited_ = true;
-            return finish_dependencies();
+            return cannot_start(dynamic_cast<const LaunchError*>(&e) ? std::string("target ") + e.what() : e.what());
         }
+    }
+
+    // The target (or a replica, or the balancer) could not even be started: without dependencies
+    // that is the whole run's error at once; with them, they are stopped first.
+    void cannot_start(std::string message) {
+        if (dependencies_.empty()) throw HarnessError(message);
+        error_ = std::move(message);
+        target_exited_ = true;
+        finish_dependencies();
     }
 
     // expect.stateless: state created through one replica, read through the others ("before" the
