@@ -315,7 +315,7 @@ private:
         async_probe_once(io_, plan_.host, plan_.port, spec_.target.ready, kDrainProbeTimeout,
                          [this](ProbeResult r) {
                              if (target_exited_) return;
-                             DrainProbe p{clock_.now_ns(), r.ready, r.detail, r.timed_out};
+                             DrainProbe p{clock_.now_ns(), r.ready, r.detail, r.no_answer};
                              if (!p.ready && !first_probe_failure_logged_) {
                                  first_probe_failure_logged_ = true;
                                  emit_at(EventType::ready_probe_failed, p.at_ns, r.detail);

@@ -50,7 +50,8 @@ private:
         if (ec) return finish({false, describe(ec)});
         if (probe_.kind == ReadyProbe::Kind::tcp) return finish({true, "connected"});
         asio::async_write(socket_, asio::buffer(request_), [self = shared_from_this()](const error_code& ec, size_t) {
-            if (ec) return self->finish({false, describe(ec)});
+            // Connected, then cut before any answer (the process being killed, say): no answer.
+            if (ec) return self->finish({false, describe(ec), true});
             self->parser_.body_limit(64 * 1024);
             http::async_read_header(self->socket_, self->buffer_, self->parser_,
                                     [self](const error_code& ec, size_t) { self->on_header(ec); });
@@ -58,7 +59,7 @@ private:
     }
 
     void on_header(const error_code& ec) {
-        if (ec) return finish({false, describe(ec)});
+        if (ec) return finish({false, describe(ec), true});
         unsigned status = parser_.get().result_int();
         finish({status >= 200 && status < 300, std::to_string(status)});
     }

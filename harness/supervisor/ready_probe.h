@@ -12,7 +12,7 @@ namespace draincheck {
 struct ProbeResult {
     bool ready = false;
     std::string detail;   // "200", "503", "connection refused", "timeout", ...
-    bool timed_out = false;
+    bool no_answer = false;     // timed out, or the connection broke before a response: says nothing
 };
 
 // One probe attempt (fresh connection, `Connection: close`), bounded by `timeout`.

@@ -62,7 +62,7 @@ struct DrainProbe {
     int64_t at_ns = 0;
     bool ready = false;          // 2xx (http) or connected (tcp)
     std::string detail;          // "200", "503", "connection refused", "timeout"
-    bool timed_out = false;      // no answer in time: says nothing about readiness
+    bool no_answer = false;      // timed out, or cut before a response (e.g. by the process being killed)
 };
 
 }  // namespace draincheck

@@ -227,6 +227,9 @@ TEST(Verifier, ReadyMustFailDuringTheDrain) {
     run.drain_probes = {{2'050'000'000, true, "200"}, {2'100'000'000, false, "timeout", true}};
     EXPECT_FALSE(verify(run).passed);
     EXPECT_EQ(only(verify(run)).observed, "ready in 1 probes during the drain (1 timed out)");
+    // Nor is a probe cut before any answer, as when the process is killed with it in flight.
+    run.drain_probes = {{2'050'000'000, true, "200"}, {5'000'000'000, false, "connection reset", true}};
+    EXPECT_FALSE(verify(run).passed);
     run.drain_probes.clear();   // gone before the first probe: nothing routed to it
     EXPECT_TRUE(verify(run).passed);
     run.scenario.expect.ready_fails_during_drain = false;
