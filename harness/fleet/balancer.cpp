@@ -3,6 +3,8 @@
 #include "fleet/builtin_balancer.h"
 #include "fleet/haproxy_balancer.h"
 
+#include <algorithm>
+
 namespace draincheck {
 
 std::string_view backend_outcome_name(BackendOutcome o) {
@@ -14,6 +16,11 @@ std::string_view backend_outcome_name(BackendOutcome o) {
         case BackendOutcome::timeout: return "timeout";
     }
     return "?";
+}
+
+void sort_by_start(std::vector<BackendAttempt>& attempts) {
+    std::stable_sort(attempts.begin(), attempts.end(),
+                     [](const BackendAttempt& a, const BackendAttempt& b) { return a.started_ns < b.started_ns; });
 }
 
 std::unique_ptr<Balancer> make_balancer(FleetSpec::Balancer kind, boost::asio::io_context& io, const RunClock& clock,

@@ -44,6 +44,9 @@ struct BackendAttempt {
     bool reused = false;        // sent on a pooled keep-alive connection
 };
 
+// Orders attempts by start time, keeping the recorded order among equal starts.
+void sort_by_start(std::vector<BackendAttempt>& attempts);
+
 // A replica's health as the balancer's checks see it (after `fall` failures / `rise` successes).
 struct HealthChange {
     int64_t at_ns = 0;

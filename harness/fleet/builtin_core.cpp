@@ -114,17 +114,16 @@ void BuiltinCore::close_everything() {
 
 void BuiltinCore::record(const BackendAttempt& attempt) {
     std::lock_guard lock(attempts_mutex_);
-    attempts_.push_back(attempt);
+    attempts_.push(attempt);
 }
 
 std::vector<BackendAttempt> BuiltinCore::take_attempts() {
     std::vector<BackendAttempt> taken;
     {
         std::lock_guard lock(attempts_mutex_);
-        taken.swap(attempts_);
+        attempts_.take_into(taken);
     }
-    std::stable_sort(taken.begin(), taken.end(),
-                     [](const BackendAttempt& a, const BackendAttempt& b) { return a.started_ns < b.started_ns; });
+    sort_by_start(taken);
     return taken;
 }
 

@@ -2,6 +2,7 @@
 // The state of the builtin balancer that lives on its thread: the listener, the replicas, the
 // client sessions, the health checks and the record of backend attempts. Everything except
 // take_attempts() runs on that thread (io), so nothing but the attempt record locks.
+#include "common/spill_log.h"
 #include "fleet/backend_pool.h"
 #include "fleet/balancer.h"
 
@@ -62,7 +63,7 @@ private:
     boost::asio::ip::tcp::acceptor acceptor_{io};
     boost::asio::steady_timer accept_retry_{io};
     std::mutex attempts_mutex_;
-    std::vector<BackendAttempt> attempts_;
+    SpillLog<BackendAttempt> attempts_{4096};
 };
 
 }  // namespace draincheck

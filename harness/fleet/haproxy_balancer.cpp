@@ -1,5 +1,6 @@
 #include "fleet/haproxy_balancer.h"
 
+#include "common/spill_log.h"
 #include "fleet/haproxy_admin.h"
 #include "fleet/haproxy_config.h"
 #include "supervisor/supervisor.h"
@@ -245,7 +246,7 @@ struct HaproxyBalancer::Impl {
         a.status = result.status;
         a.outcome = result.outcome;
         a.retry = log->retries > 0;
-        attempts.push_back(a);
+        attempts.push(a);
     }
 
     void on_exit(const ExitInfo& e) {
@@ -333,7 +334,7 @@ struct HaproxyBalancer::Impl {
     std::optional<ExitInfo> exit;
     bool started = false, stopped = false;
     std::map<int, Replica> replicas;
-    std::vector<BackendAttempt> attempts;
+    SpillLog<BackendAttempt> attempts{4096};
 };
 
 HaproxyBalancer::HaproxyBalancer(asio::io_context& io, const RunClock& clock, BalancerOptions options, HealthCallback on_health)
@@ -488,10 +489,9 @@ void HaproxyBalancer::stop() {
 //    the io_context has run after stop() (until haproxy's output reached EOF). haproxy drops log
 //    lines if its stdout pipe is full.
 std::vector<BackendAttempt> HaproxyBalancer::take_attempts() {
-    auto out = std::move(impl_->attempts);
-    impl_->attempts.clear();
-    std::stable_sort(out.begin(), out.end(),
-                     [](const BackendAttempt& a, const BackendAttempt& b) { return a.started_ns < b.started_ns; });
+    std::vector<BackendAttempt> out;
+    impl_->attempts.take_into(out);
+    sort_by_start(out);
     return out;
 }
 

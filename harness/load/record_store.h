@@ -1,10 +1,11 @@
 #pragma once
-// Append-only storage for request records, one per load thread: fixed-size chunks allocated as
-// needed (no reallocation, no per-request allocation), bounded by a capacity.
+// Append-only storage for request records, one per load thread, bounded by a capacity. No
+// per-request allocation, and no memory growth during the run: full chunks of records wait in a
+// temporary file (SpillLog) until the run ends and the verdict reads them all.
+#include "common/spill_log.h"
 #include "load/request_record.h"
 
 #include <cstddef>
-#include <memory>
 #include <vector>
 
 namespace draincheck {
@@ -17,16 +18,15 @@ public:
 
     // Returns false (and counts the record as lost) when the capacity is reached.
     bool append(const RequestRecord& r);
-    size_t size() const { return size_; }
+    size_t size() const { return log_.size(); }
     size_t lost() const { return lost_; }
 
-    // Moves every record of every store into one vector sorted by start time (in place), freeing each chunk
-    // as soon as it is copied so the peak memory is the result plus one chunk.
+    // Moves every record of every store into one vector sorted by start time (in place). Records the
+    // temporary file could not give back are counted in lost().
     static std::vector<RequestRecord> merge(std::vector<RecordStore*> stores);
 
 private:
-    std::vector<std::unique_ptr<RequestRecord[]>> chunks_;
-    size_t size_ = 0;
+    SpillLog<RequestRecord> log_{kChunk};
     size_t lost_ = 0;
     size_t capacity_;
 };

@@ -1,0 +1,74 @@
+#include "common/spill_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+
+namespace draincheck {
+
+namespace {
+
+std::string temporary_directory() {
+    const char* dir = std::getenv("TMPDIR");
+    return dir && *dir ? dir : "/tmp";
+}
+
+// O_TMPFILE where the file system has it; otherwise a named file unlinked at once.
+int open_unlinked(const std::string& dir) {
+    int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0) return fd;
+    std::string name = dir + "/draincheck-spill-XXXXXX";
+    fd = ::mkostemp(name.data(), O_CLOEXEC);
+    if (fd >= 0) ::unlink(name.c_str());
+    return fd;
+}
+
+}  // namespace
+
+SpillFile::~SpillFile() { clear(); }
+
+bool SpillFile::append(const void* data, size_t bytes) {
+    if (failed_) return false;
+    if (fd_ < 0 && (fd_ = open_unlinked(temporary_directory())) < 0) {
+        failed_ = true;
+        return false;
+    }
+    const char* p = static_cast<const char*>(data);
+    size_t done = 0;
+    while (done < bytes) {
+        ssize_t n = ::pwrite(fd_, p + done, bytes - done, off_t(size_ + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            failed_ = true;   // a partial chunk past size_ is never read back
+            return false;
+        }
+        done += size_t(n);
+    }
+    size_ += bytes;
+    return true;
+}
+
+bool SpillFile::read(void* out, size_t bytes) const {
+    if (bytes > size_) return false;
+    char* p = static_cast<char*>(out);
+    size_t done = 0;
+    while (done < bytes) {
+        ssize_t n = ::pread(fd_, p + done, bytes - done, off_t(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        done += size_t(n);
+    }
+    return true;
+}
+
+void SpillFile::clear() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    failed_ = false;
+    size_ = 0;
+}
+
+}  // namespace draincheck
