@@ -105,7 +105,7 @@ while kill -0 "$dc" 2>/dev/null; do
     [ -n "$h" ] && hwm_kb=$h
     if [ -n "$kb" ]; then
       echo "$next $kb $fds" >> "$work/samples.txt"
-      awk -v t="$next" -v kb="$kb" -v fds="$fds" 'BEGIN { printf "%7ds  %8.1f  %4d\n", t, kb / 1024, fds }'
+      awk -v t="$next" -v kb="$kb" -v fds="$fds" 'BEGIN { printf "%7ds  %8.2f  %4d\n", t, kb / 1024, fds }'
     fi
     next=$((next + sample_every))
   fi
@@ -123,35 +123,22 @@ if [ ! -s "$work/report.json" ]; then
 fi
 
 # Growth after the first minute: the sample at 60 s against the last one taken while the load ran.
-# draincheck keeps every request's record (40 bytes, in chunks of 16384) and every balancer attempt
-# (40 bytes) for the report, so its RSS grows with the requests by design; the growth beyond that is
-# what a leak would show.
+# Request records and balancer attempts wait in an unlinked temporary file during the run (not in
+# draincheck's memory), so a growing RSS is what a leak would show.
 echo
 python3 - "$work/report.json" "$work/samples.txt" "$secs" "$hwm_kb" <<'PY'
-import json, math, sys
+import json, sys
 r = json.load(open(sys.argv[1]))
 samples = {int(t): (int(kb), int(fds)) for t, kb, fds in (l.split() for l in open(sys.argv[2]))}
 secs, hwm = int(sys.argv[3]), int(sys.argv[4])
 f = r.get("fleet") or {}
-attempts = sorted(a["started_s"] for a in f.get("backend_attempts", []))
-load_start = r["load"]["started_s"]
-skip = {"second", "p50_us", "p99_us"}
-per_second = [(s["second"], sum(v for k, v in s.items() if k not in skip)) for s in r.get("per_second", [])]
-def kept(t):   # bytes of records and attempts held at t s after the start
-    records = sum(n for sec, n in per_second if sec + 1 <= t - load_start)
-    chunks = math.ceil(records / 16384)
-    return chunks * 16384 * 40 + sum(1 for a in attempts if a <= t) * 40
+attempts = f.get("backend_attempts", [])
 end = max((t for t in samples if t <= secs), default=None)
 if 60 in samples and end and end > 60:
     (b, bfd), (e, efd) = samples[60], samples[end]
     g = (e - b) * 100.0 / b
-    k = (kept(end) - kept(60)) / 1024
-    rest = (e - b) - k
-    print(f"RSS at 60 s: {b/1024:.1f} MiB; at {end} s: {e/1024:.1f} MiB; growth after the first minute: {g:+.1f} % "
-          f"(goal < 5 %: {'met' if g < 5 else 'NOT met'}); peak {hwm/1024:.1f} MiB (with the report)")
-    print(f"  of which records and balancer attempts kept for the report: {k/1024:.2f} MiB; "
-          f"the rest: {rest/1024:+.2f} MiB ({rest*100.0/b:+.1f} %, goal < 5 %: {'met' if rest*100.0/b < 5 else 'NOT met'}); "
-          f"descriptors {bfd} -> {efd}")
+    print(f"RSS at 60 s: {b/1024:.2f} MiB; at {end} s: {e/1024:.2f} MiB; growth after the first minute: {g:+.1f} % "
+          f"(goal < 5 %: {'met' if g < 5 else 'NOT met'}); peak while running {hwm/1024:.2f} MiB; descriptors {bfd} -> {efd}")
 else:
     print("RSS: not enough samples for the growth (run for at least 2 minutes)")
 total = r["counts"]["total"]

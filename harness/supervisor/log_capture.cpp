@@ -16,6 +16,7 @@ void LogRing::add(int64_t at_ns, bool is_stderr, std::string text) {
 
 void PipeReader::start(std::function<void()> on_eof) {
     on_eof_ = std::move(on_eof);
+    buffer_.reset(new char[kBufferBytes]);
     read();
 }
 
@@ -25,10 +26,10 @@ void PipeReader::close() {
 }
 
 void PipeReader::read() {
-    pipe_.async_read_some(boost::asio::buffer(buffer_), [this](const boost::system::error_code& ec, size_t n) {
+    pipe_.async_read_some(boost::asio::buffer(buffer_.get(), kBufferBytes), [this](const boost::system::error_code& ec, size_t n) {
         int64_t now = clock_.now_ns();
         ring_.count_bytes(n);
-        const char* at = buffer_.data();
+        const char* at = buffer_.get();
         const char* end = at + n;
         while (at < end) {
             const char* newline = static_cast<const char*>(std::memchr(at, '\n', size_t(end - at)));
@@ -51,7 +52,8 @@ void PipeReader::read() {
         }
         if (ec) {
             flush_partial();
-            close();   // at EOF the descriptor is done with: a long fleet run starts many processes
+            close();   // at EOF the descriptor and the buffer are done with
+            buffer_.reset();
             if (on_eof_) std::exchange(on_eof_, nullptr)();
             return;
         }

@@ -6,9 +6,9 @@
 
 #include <boost/asio/readable_pipe.hpp>
 
-#include <array>
 #include <deque>
 #include <functional>
+#include <memory>
 
 namespace draincheck {
 
@@ -50,7 +50,8 @@ private:
     const RunClock& clock_;
     LogRing& ring_;
     bool is_stderr_;
-    std::array<char, 65536> buffer_;
+    static constexpr size_t kBufferBytes = 65536;
+    std::unique_ptr<char[]> buffer_;   // only while the pipe is open: a long fleet run ends many processes
     std::string partial_;
     bool cut_ = false;    // the current line was already cut at max_line_bytes
     std::function<void()> on_eof_;
