@@ -176,6 +176,7 @@ void ClientConnection::finish(EndKind end, uint8_t extra_flags) {
                                ? record_.end_us
                                : record_.end_us - record_.written_us;
     in.closed_idle_window_us = settings_.closed_idle_window_us;
+    in.reset_unread = record_.has(kPeerReset) && !record_.has(kPeerEof);
     record_.outcome = classify(in);
 
     bool keep_open = end == EndKind::complete && settings_.keep_alive && reader_->keep_alive() &&

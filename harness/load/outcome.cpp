@@ -23,7 +23,7 @@ bool is_inflight_drop(Outcome o) { return o == Outcome::dropped || o == Outcome:
 
 Outcome classify(const ClassifyInput& in) {
     bool raced_idle_close = in.reused_connection && in.response_bytes == 0 &&
-                            in.written_to_end_us <= in.closed_idle_window_us;
+                            (in.written_to_end_us <= in.closed_idle_window_us || in.reset_unread);
     switch (in.end) {
     case EndKind::complete: return in.status >= 500 ? Outcome::http_error : Outcome::ok;
     case EndKind::connect_refused: return Outcome::refused;

@@ -53,6 +53,24 @@ TEST(Outcome, KeepAliveRaceOnlyWithinTheWindow) {
     EXPECT_EQ(classify(input(EndKind::write_failed, false, 0, 30)), Outcome::send_error);
 }
 
+// A server that closes a connection with the request still unread in it makes its kernel send RST
+// instead of FIN: it closed what it took for an idle connection, however late the reset comes (a
+// busy event loop can take milliseconds to read what has arrived).
+TEST(Outcome, AResetWithTheRequestUnreadIsTheRaceWhateverTheTime) {
+    ClassifyInput in = input(EndKind::peer_closed, true, 0, 6000);
+    in.reset_unread = true;
+    EXPECT_EQ(classify(in), Outcome::closed_idle);
+    in.end = EndKind::write_failed;
+    EXPECT_EQ(classify(in), Outcome::closed_idle);
+    // Not on a fresh connection (the listen backlog has its own rule), nor once a response started.
+    in = input(EndKind::peer_closed, false, 0, 6000);
+    in.reset_unread = true;
+    EXPECT_EQ(classify(in), Outcome::dropped);
+    in = input(EndKind::peer_closed, true, 120, 6000);
+    in.reset_unread = true;
+    EXPECT_EQ(classify(in), Outcome::truncated);
+}
+
 TEST(Outcome, NamesRoundTrip) {
     for (int o = 0; o < kOutcomeCount; ++o) EXPECT_EQ(outcome_from_name(outcome_name(Outcome(o))), Outcome(o));
     EXPECT_EQ(outcome_name(Outcome::closed_idle), "closed_idle");
