@@ -17,28 +17,12 @@ secs=${2:-5}
 lb_bin="$build/bench/draincheck-lb"
 probe_bin="$build/bench/rate_probe"
 service_bin="$build/targets/sample_service"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source "$here/lib.sh"
 
-for tool in wrk haproxy python3 curl; do
-  command -v "$tool" >/dev/null || { echo "$tool is not installed (apt-get install $tool)" >&2; exit 3; }
-done
+require_tools wrk haproxy python3 curl
 for bin in "$lb_bin" "$probe_bin" "$service_bin"; do
   [ -x "$bin" ] || { echo "$bin is missing: build draincheck-lb, rate_probe and sample_service first" >&2; exit 3; }
 done
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for_port() {
-  for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done
-  echo "nothing listens on port $1" >&2; exit 1
-}
 
 # Starts draincheck-lb in front of the replica; sets lb_port once it announced its port (every
 # backend healthy) and a request through it succeeded.
@@ -49,12 +33,7 @@ start_lb() {
   timeout -s TERM 600 "$lb_bin" --lb "$1" --listen-port 0 --backend "$replica_port" --health-path /healthz \
     >"$out" 2>"$work/lb-$lbs.err" &
   pids+=($!)
-  lb_port=
-  for _ in $(seq 200); do
-    lb_port=$(awk '/^listening on/ {print $3}' "$out")
-    [ -n "$lb_port" ] && break
-    sleep 0.05
-  done
+  lb_port=$(announced_port "$out")
   if [ -z "$lb_port" ] || ! curl -sf -m 5 -o /dev/null "http://127.0.0.1:$lb_port/"; then
     echo "draincheck-lb --lb $1 did not start:" >&2; cat "$out" "$work/lb-$lbs.err" >&2; exit 1
   fi

@@ -9,11 +9,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
 conns=${2:-32}
 secs=${3:-5}
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 3; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$here/lib.sh"
+require_tools wrk python3
 
 # The target's command line for a port, as a TOML array and as a shell command.
 if command -v nginx >/dev/null; then
@@ -33,9 +30,10 @@ fi
 # wrk against its own instance.
 port=$(free_port)
 sh -c "$start_cmd" "$port" >/dev/null 2>&1 &
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
+pids+=($!)
+wait_for_port "$port"
 wrk_rps=$(wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:$port/" | awk '/Requests\/sec/ {print $2}')
-kill %1; wait %1 2>/dev/null || true
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
 # draincheck launches its own instance, same load shape.
 cat > "$work/bench.toml" <<TOML
@@ -49,15 +47,12 @@ connections = $conns
 duration = "${secs}s"
 threads = 1
 TOML
-"$build/draincheck" run "$work/bench.toml" --json "$work/report.json" -q >/dev/null &
-dc=$!
-peak_kb=0
-while kill -0 $dc 2>/dev/null; do
-  rss=$(awk '/VmHWM/ {print $2}' /proc/$dc/status 2>/dev/null || echo 0)
-  [ "${rss:-0}" -gt "$peak_kb" ] && peak_kb=$rss
-  sleep 0.2
-done
-wait $dc || true
+# Peak RSS of the whole run, the report included: the kernel's high-water mark of the child.
+peak_kb=$(python3 -c '
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
+  "$build/draincheck" run "$work/bench.toml" --json "$work/report.json" -q)
 read -r dc_rps total <<<"$(python3 -c "
 import json; r=json.load(open('$work/report.json'))
 print(r['counts']['by_outcome']['ok'] / ${secs}, r['counts']['total'])")"

@@ -11,26 +11,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
 requests=${2:-100000}
 proxy_bin="$build/bench/draincheck-proxy"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source "$here/lib.sh"
 
-for tool in redis-server redis-benchmark python3; do
-  command -v "$tool" >/dev/null || { echo "$tool is not installed" >&2; exit 3; }
-done
+require_tools redis-server redis-benchmark python3
 [ -x "$proxy_bin" ] || { echo "$proxy_bin is missing: build the project first" >&2; exit 3; }
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for_port() {
-  for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done
-  echo "nothing listens on port $1" >&2; exit 1
-}
 
 # Starts draincheck-proxy in front of redis with extra args; sets proxy_port.
 proxies=0
@@ -39,11 +23,8 @@ start_proxy() {
   local out="$work/proxy-$proxies.out"
   "$proxy_bin" --listen-port 0 --upstream-port "$redis_port" "$@" >"$out" 2>&1 &
   pids+=($!)
-  for _ in $(seq 200); do
-    proxy_port=$(awk '/^listening on/ {print $3}' "$out")
-    [ -n "$proxy_port" ] && return 0
-    sleep 0.05
-  done
+  proxy_port=$(announced_port "$out")
+  [ -n "$proxy_port" ] && return 0
   echo "draincheck-proxy did not start:" >&2; cat "$out" >&2; exit 1
 }
 

@@ -7,32 +7,18 @@
 //   rate_probe --port P --rate R [--seconds S] [--skip-ms MS] [--path /] [--threads N]
 #include "load/load_generator.h"
 
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <charconv>
 #include <condition_variable>
 #include <cstdio>
 #include <exception>
 #include <mutex>
-#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace {
-
-std::optional<double> number(std::string_view s) {
-    double value = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    if (ec != std::errc{} || end != s.data() + s.size() || value < 0) return std::nullopt;
-    return value;
-}
-
-int usage() {
-    fmt::print(stderr, "usage: rate_probe --port P --rate R [--seconds S] [--skip-ms MS] [--path /] [--threads N]\n");
-    return 2;
-}
 
 uint32_t percentile(const std::vector<uint32_t>& sorted, double p) {
     if (sorted.empty()) return 0;
@@ -48,25 +34,15 @@ int main(int argc, char** argv) {
     double rate = 0, seconds = 5, skip_ms = 500;
     unsigned threads = 1;
     std::string path = "/";
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view arg = argv[i];
-        if (i + 1 >= argc) return usage();
-        const std::string_view text = argv[++i];
-        if (arg == "--path") {
-            if (!text.starts_with('/')) return usage();
-            path = std::string(text);
-            continue;
-        }
-        const auto value = number(text);
-        if (!value) return usage();
-        if (arg == "--port" && *value >= 1 && *value <= 65535) port = uint16_t(*value);
-        else if (arg == "--rate" && *value > 0) rate = *value;
-        else if (arg == "--seconds" && *value > 0) seconds = *value;
-        else if (arg == "--skip-ms") skip_ms = *value;
-        else if (arg == "--threads" && *value >= 1 && *value <= 64) threads = unsigned(*value);
-        else return usage();
-    }
-    if (!port || rate <= 0) return usage();
+    CLI::App app{"draincheck's open-loop load generator at a fixed rate against a running server on 127.0.0.1"};
+    app.add_option("--port", port)->required()->check(CLI::Range(1, 65535));
+    app.add_option("--rate", rate, "requests per second")->required()->check(CLI::Range(0.001, 1e7));
+    app.add_option("--seconds", seconds)->check(CLI::Range(0.001, 3600.0));
+    app.add_option("--skip-ms", skip_ms, "left out of the figures from the start")->check(CLI::Range(0.0, 3.6e6));
+    app.add_option("--path", path)->check(
+        CLI::Validator([](std::string& p) { return p.starts_with('/') ? "" : std::string("must start with /"); }, "PATH"));
+    app.add_option("--threads", threads)->check(CLI::Range(1, 64));
+    CLI11_PARSE(app, argc, argv);
 
     LoadSpec spec;
     spec.mode = LoadSpec::Mode::rate;

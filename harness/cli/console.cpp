@@ -99,7 +99,10 @@ std::string summary_text(const RunResult& run, const Verdict& verdict, const Run
     }
     for (const std::string& w : verdict.warnings) line("  warning: " + w);
 
-    line(fmt::format("\n  {:<14}{:>10}{:>10}{:>10}", "outcome", "before", "draining", "after"));
+    // A fleet run's middle phase is the time its faults ran (see phase_bounds).
+    auto label = [&run](Phase p) { return run.fleet && p == Phase::draining ? std::string_view("faults") : phase_name(p); };
+    line(fmt::format("\n  {:<14}{:>10}{:>10}{:>10}", "outcome", label(Phase::before), label(Phase::draining),
+                     label(Phase::after)));
     for (int o = 0; o < kOutcomeCount; ++o) {
         uint64_t row = stats.counts[0][o] + stats.counts[1][o] + stats.counts[2][o];
         if (row == 0) continue;
@@ -110,7 +113,7 @@ std::string summary_text(const RunResult& run, const Verdict& verdict, const Run
     for (int p = 0; p < kPhaseCount; ++p) {
         const LatencySummary& l = stats.latency[p];
         if (l.count == 0) continue;
-        line(fmt::format("  {:<14}{:>10}{:>10}{:>10}{:>10}{:>10}", phase_name(Phase(p)), l.count, ms(l.p50_us),
+        line(fmt::format("  {:<14}{:>10}{:>10}{:>10}{:>10}{:>10}", label(Phase(p)), l.count, ms(l.p50_us),
                          ms(l.p90_us), ms(l.p99_us), ms(l.max_us)));
     }
     const ExitInfo& e = run.exit;

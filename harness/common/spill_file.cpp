@@ -20,7 +20,7 @@ std::string temporary_directory() {
 int open_unlinked(const std::string& dir) {
     int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd >= 0) return fd;
-    std::string name = dir + "/draincheck-spill-XXXXXX";
+    std::string name = dir + "/draincheck-spill-XXXXXX";   // for as long as it takes to unlink it
     fd = ::mkostemp(name.data(), O_CLOEXEC);
     if (fd >= 0) ::unlink(name.c_str());
     return fd;

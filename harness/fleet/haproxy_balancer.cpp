@@ -3,6 +3,7 @@
 #include "common/spill_log.h"
 #include "fleet/haproxy_admin.h"
 #include "fleet/haproxy_config.h"
+#include "supervisor/orphan_guard.h"
 #include "supervisor/supervisor.h"
 
 #include <boost/asio/steady_timer.hpp>
@@ -351,7 +352,7 @@ void HaproxyBalancer::start() {
 
     // Where the configuration and the admin socket live.
     if (s.options.work_dir.empty()) {
-        s.work_dir = make_temp_dir("draincheck-haproxy-");
+        s.work_dir = make_temp_dir(run_temp_prefix() + "haproxy-");
         s.created_dirs.push_back(s.work_dir);
     } else {
         s.work_dir = fs::absolute(s.options.work_dir).string();

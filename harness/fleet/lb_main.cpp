@@ -7,11 +7,11 @@
 // SIGINT. Health changes go to stderr.
 #include "fleet/balancer.h"
 
+#include <CLI/CLI.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/core.h>
 
-#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -27,20 +27,6 @@ namespace {
 
 namespace asio = boost::asio;
 
-std::optional<long> number(std::string_view s) {
-    long value = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    if (ec != std::errc{} || end != s.data() + s.size() || value < 0) return std::nullopt;
-    return value;
-}
-
-int usage() {
-    fmt::print(stderr,
-               "usage: draincheck-lb [--lb builtin|haproxy] [--listen-port N] --backend PORT [--backend PORT ...]\n"
-               "                     [--health-path PATH] [--balance round_robin|least_conn]\n");
-    return 2;
-}
-
 constexpr auto kHealthyWait = std::chrono::seconds(5);
 constexpr auto kDrainEvery = std::chrono::seconds(1);
 
@@ -51,34 +37,18 @@ int main(int argc, char** argv) {
     BalancerOptions options;
     FleetSpec::Balancer kind = FleetSpec::Balancer::builtin;
     std::vector<uint16_t> backends;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view arg = argv[i];
-        if (i + 1 >= argc) return usage();
-        const std::string_view value = argv[++i];
-        if (arg == "--lb") {
-            if (value == "builtin") kind = FleetSpec::Balancer::builtin;
-            else if (value == "haproxy") kind = FleetSpec::Balancer::haproxy;
-            else return usage();
-        } else if (arg == "--listen-port") {
-            const auto port = number(value);
-            if (!port || *port > 65535) return usage();
-            options.port = static_cast<uint16_t>(*port);
-        } else if (arg == "--backend") {
-            const auto port = number(value);
-            if (!port || *port == 0 || *port > 65535) return usage();
-            backends.push_back(static_cast<uint16_t>(*port));
-        } else if (arg == "--health-path") {
-            if (!value.starts_with('/')) return usage();
-            options.health.path = std::string(value);
-        } else if (arg == "--balance") {
-            if (value == "round_robin") options.balance = FleetSpec::Balance::round_robin;
-            else if (value == "least_conn") options.balance = FleetSpec::Balance::least_conn;
-            else return usage();
-        } else {
-            return usage();
-        }
-    }
-    if (backends.empty()) return usage();
+    CLI::App app{"A fleet's load balancer on its own: replicas 0..n-1 are the --backend ports on 127.0.0.1, in order"};
+    std::string lb = "builtin", balance = "round_robin";
+    app.add_option("--lb", lb)->check(CLI::IsMember({"builtin", "haproxy"}));
+    app.add_option("--listen-port", options.port, "0 for an ephemeral port")->check(CLI::Range(0, 65535));
+    app.add_option("--backend", backends, "a replica's port")->required()->check(CLI::Range(1, 65535));
+    app.add_option("--health-path", options.health.path, "HTTP health check path (default: TCP connect)")
+        ->check(CLI::Validator([](std::string& path) { return path.starts_with('/') ? "" : std::string("must start with /"); },
+                               "PATH"));
+    app.add_option("--balance", balance)->check(CLI::IsMember({"round_robin", "least_conn"}));
+    CLI11_PARSE(app, argc, argv);
+    if (lb == "haproxy") kind = FleetSpec::Balancer::haproxy;
+    if (balance == "least_conn") options.balance = FleetSpec::Balance::least_conn;
 
     try {
         asio::io_context io{1};

@@ -3,55 +3,24 @@
 // Prints "listening on PORT" once it accepts, then relays until SIGTERM or SIGINT.
 #include "proxy/fault_proxy.h"
 
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <optional>
-#include <string_view>
-
-namespace {
-
-std::optional<long> number(const char* text) {
-    long value = 0;
-    const std::string_view s(text);
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    if (ec != std::errc{} || end != s.data() + s.size() || value < 0) return std::nullopt;
-    return value;
-}
-
-int usage() {
-    fmt::print(stderr, "usage: draincheck-proxy --listen-port N --upstream-port M [--latency-ms X]\n");
-    return 2;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
     using namespace draincheck;
     FaultProxy::Options options;
     std::optional<long> latency_ms;
-    bool have_upstream = false;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view arg = argv[i];
-        if (i + 1 >= argc) return usage();
-        const auto value = number(argv[++i]);
-        if (!value) return usage();
-        if (arg == "--listen-port" && *value <= 65535) {
-            options.listen_port = static_cast<uint16_t>(*value);
-        } else if (arg == "--upstream-port" && *value > 0 && *value <= 65535) {
-            options.upstream_port = static_cast<uint16_t>(*value);
-            have_upstream = true;
-        } else if (arg == "--latency-ms") {
-            latency_ms = *value;
-        } else {
-            return usage();
-        }
-    }
-    if (!have_upstream) return usage();
+    CLI::App app{"The fault proxy on its own: relays 127.0.0.1:--listen-port to 127.0.0.1:--upstream-port"};
+    app.add_option("--listen-port", options.listen_port, "0 for an ephemeral port")->check(CLI::Range(0, 65535));
+    app.add_option("--upstream-port", options.upstream_port)->required()->check(CLI::Range(1, 65535));
+    app.add_option("--latency-ms", latency_ms, "a latency toxic on the answers")->check(CLI::Range(0, 3'600'000));
+    CLI11_PARSE(app, argc, argv);
 
     // Blocked before the proxy thread exists, so that thread inherits the mask and the signals
     // wait for sigwait below.

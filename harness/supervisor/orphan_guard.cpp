@@ -7,8 +7,11 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
+#include <system_error>
 
 namespace draincheck {
 namespace {
@@ -48,7 +51,16 @@ int kill_marked(const std::string& marker) {
     return found;
 }
 
-[[noreturn]] void guard(int pipe_read, pid_t harness) {
+std::string temp_prefix(pid_t pid) { return "draincheck-" + std::to_string(pid) + "-"; }
+
+// Removes the entries of `dir` whose names start with `prefix` (what a killed run left behind).
+void remove_run_files(const std::filesystem::path& dir, const std::string& prefix) {
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        if (it->path().filename().string().starts_with(prefix)) std::filesystem::remove_all(it->path(), ec);
+}
+
+[[noreturn]] void guard(int pipe_read, pid_t harness, const std::filesystem::path& temp_dir) {
     ::prctl(PR_SET_NAME, "draincheck-guard");
     // Out of the terminal's process group and deaf to the signals meant for draincheck itself:
     // the guard has to outlive it.
@@ -61,10 +73,13 @@ int kill_marked(const std::string& marker) {
     std::string marker = "DRAINCHECK_RUN=" + std::to_string(harness);
     // A process may fork while we kill; go round until a pass finds nobody (bounded).
     for (int round = 0; round < 50 && kill_marked(marker) > 0; ++round) ::usleep(10'000);
+    remove_run_files(temp_dir, temp_prefix(harness));
     ::_exit(0);
 }
 
 }  // namespace
+
+std::string run_temp_prefix() { return temp_prefix(::getpid()); }
 
 int kill_marked_processes() { return kill_marked("DRAINCHECK_RUN=" + std::to_string(::getpid())); }
 
@@ -72,10 +87,12 @@ void start_orphan_guard() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return;   // no guard; PDEATHSIG and group kills still apply
     pid_t harness = ::getpid();
+    std::error_code ec;
+    const std::filesystem::path temp_dir = std::filesystem::temp_directory_path(ec);
     pid_t pid = ::fork();
     if (pid == 0) {
         ::close(fds[1]);
-        guard(fds[0], harness);
+        guard(fds[0], harness, temp_dir);
     }
     ::close(fds[0]);
     if (pid < 0) ::close(fds[1]);

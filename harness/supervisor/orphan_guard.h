@@ -4,7 +4,10 @@
 // would survive. So draincheck forks a small guard process first thing: it blocks on a pipe only
 // draincheck holds open, and when that pipe closes (draincheck is gone, however it ended) it
 // kills every process whose environment carries this run's marker, DRAINCHECK_RUN=<pid>, which the
-// supervisor sets on every target.
+// supervisor sets on every target. It also removes what the run left in the temporary directory
+// (files and directories named with run_temp_prefix()).
+#include <string>
+
 namespace draincheck {
 
 // Call at the top of main(), before any thread is started. Returns in draincheck; the guard
@@ -14,5 +17,9 @@ void start_orphan_guard();
 // SIGKILLs every process carrying this process's run marker now (e.g. a daemon a target left
 // behind outside its process group); returns how many there were.
 int kill_marked_processes();
+
+// "draincheck-<pid>-": the start of the name of every file or directory this run creates in the
+// temporary directory ($TMPDIR or /tmp), so that the guard can remove them if draincheck is killed.
+std::string run_temp_prefix();
 
 }  // namespace draincheck

@@ -215,14 +215,12 @@ private:
             a.reason = a.observed;
             return a;
         }
-        int64_t from = fleet_.faults.front().started_ns;
-        int64_t to = from;
-        for (const FleetFaultWindow& w : fleet_.faults) to = std::max(to, w.done_ns.value_or(run_.load_stopped_ns));
+        const PhaseBounds during = phase_bounds(run_);   // draining: while the faults ran
+        const int64_t from = *during.stop_signal_ns, to = *during.exit_ns;
         std::vector<std::pair<uint32_t, size_t>> latencies;   // latency, record index
         for (size_t i = 0; i < run_.records.size(); ++i) {
             const RequestRecord& r = run_.records[i];
-            int64_t started = int64_t(r.started_us) * 1000;
-            if (started < from || started > to || r.end_us == RequestRecord::kNever) continue;
+            if (during.phase_of(r) != Phase::draining || r.end_us == RequestRecord::kNever) continue;
             latencies.push_back({latency_us(r), i});
         }
         if (latencies.empty()) {

@@ -8,6 +8,7 @@
 #include "verifier/phase.h"
 #include "verifier/run_events.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -55,8 +56,16 @@ struct RunResult {
     std::optional<FleetResult> fleet;        // [fleet] runs: the replicas and the balancer
 };
 
-// The instants that split this run into phases.
+// The instants that split this run into phases. A fleet run has no single stop signal: its
+// `draining` phase is the time its faults ran, from the first one's start to the end of the last
+// one (or of the load, for one that never finished), when replicas were stopped, added or replaced.
 inline PhaseBounds phase_bounds(const RunResult& run) {
+    if (run.fleet) {
+        if (run.fleet->faults.empty()) return {};
+        int64_t to = run.fleet->faults.front().started_ns;
+        for (const FleetFaultWindow& w : run.fleet->faults) to = std::max(to, w.done_ns.value_or(run.load_stopped_ns));
+        return {run.fleet->faults.front().started_ns, to};
+    }
     return {run.stop_signal_ns, run.exit.exited ? std::optional(run.exit.at_ns) : std::nullopt};
 }
 

@@ -13,6 +13,7 @@
 
 using namespace draincheck::testing;
 using namespace std::chrono_literals;
+namespace fs = std::filesystem;
 
 TEST(Orphans, NoneSurviveASigkilledHarness) {
     TempDir dir;
@@ -145,13 +146,24 @@ TEST(Orphans, NoReplicaNorHaproxySurvivesASigkilledHarness) {
     ASSERT_GE(processes_with_env(mark).size(), 6u);   // three replicas and the sleep each forked
     auto haproxy = children_running(pid, "haproxy");
     ASSERT_EQ(haproxy.size(), 1u);
+    // haproxy's configuration and admin socket, in a directory named for the run.
+    const std::string run_files = "draincheck-" + std::to_string(pid) + "-";
+    auto files_left = [&] {
+        size_t n = 0;
+        for (const auto& e : fs::directory_iterator(fs::temp_directory_path()))
+            n += e.path().filename().string().starts_with(run_files);
+        return n;
+    };
+    ASSERT_EQ(files_left(), 1u);
     kill(pid, SIGKILL);
     int status;
     waitpid(pid, &status, 0);
     fclose(out);
     auto deadline = std::chrono::steady_clock::now() + 1s;
-    while ((!processes_with_env(mark).empty() || !gone(haproxy[0])) && std::chrono::steady_clock::now() < deadline)
+    while ((!processes_with_env(mark).empty() || !gone(haproxy[0]) || files_left() > 0) &&
+           std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(10ms);
     EXPECT_TRUE(processes_with_env(mark).empty()) << processes_with_env(mark).size() << " survivors";
     EXPECT_TRUE(gone(haproxy[0])) << "haproxy survived";
+    EXPECT_EQ(files_left(), 0u) << "the run's files in " << fs::temp_directory_path() << " were left behind";
 }

@@ -404,6 +404,25 @@ TEST(FleetChecks, MaxP99DuringFaultWindowEndsWithTheLastFault) {
     EXPECT_EQ(a.reason, "no fleet fault ran");
 }
 
+// A fleet has no single stop signal: its phases are split by the time its faults ran, the same
+// window max_p99_during_fault judges.
+TEST(FleetChecks, PhasesOfAFleetRunAreBeforeDuringAndAfterItsFaults) {
+    RunResult run = fleet_run();   // the scale_down runs from 1 s to 2 s
+    run.fleet->faults.push_back({"scale_up", 2400 * kMs, 2700 * kMs, 3000 * kMs, 3});
+    PhaseBounds bounds = phase_bounds(run);
+    EXPECT_EQ(bounds.phase_of(rec(999, 5, Outcome::ok)), Phase::before);
+    EXPECT_EQ(bounds.phase_of(rec(1000, 5, Outcome::ok)), Phase::draining);
+    EXPECT_EQ(bounds.phase_of(rec(2200, 5, Outcome::ok)), Phase::draining) << "between two faults";
+    EXPECT_EQ(bounds.phase_of(rec(2699, 5, Outcome::ok)), Phase::draining);
+    EXPECT_EQ(bounds.phase_of(rec(2700, 5, Outcome::ok)), Phase::after);
+
+    run.fleet->faults.back().done_ns.reset();   // never finished: its window lasts to the end of the load
+    EXPECT_EQ(phase_bounds(run).phase_of(rec(3999, 5, Outcome::ok)), Phase::draining);
+
+    run.fleet->faults.clear();   // no fault: one steady phase
+    EXPECT_EQ(phase_bounds(run).phase_of(rec(3999, 5, Outcome::ok)), Phase::before);
+}
+
 // ---- stateless ---------------------------------------------------------------------------------
 
 TEST(FleetChecks, StatelessPassesWhenEveryReadFindsTheState) {
