@@ -159,4 +159,7 @@ TEST(HtmlReport, FleetShowsEveryReplicaWhoStoppedItAndHowItExited) {
     EXPECT_NE(between(text, "<table id=\"fleet-faults\">", "</table>").find("<td>scale_down</td>"), std::string::npos);
     EXPECT_NE(text.find("<td>client_errors</td>"), std::string::npos);
     EXPECT_NE(text.find("<td>exit_within</td>"), std::string::npos);
+    // The middle phase of a fleet run is the time its faults ran, and says so.
+    EXPECT_NE(between(text, "<table id=\"counts\">", "</table>").find("<th class=\"num\">faults</th>"), std::string::npos);
+    EXPECT_NE(between(text, "<table id=\"latency\">", "</table>").find("<td>faults</td>"), std::string::npos);
 }
