@@ -1,14 +1,7 @@
 #include "fleet/state_probe.h"
 
 #include "plan/run_plan.h"
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
+#include "supervisor/http_exchange.h"
 
 #include <memory>
 
@@ -16,89 +9,18 @@ namespace draincheck {
 namespace {
 
 namespace asio = boost::asio;
-namespace http = boost::beast::http;
-using tcp = asio::ip::tcp;
-using boost::system::error_code;
 
 constexpr auto kExchangeTimeout = std::chrono::seconds(2);
 
-struct Answer {
-    bool ok = false;                 // a complete response arrived
-    unsigned status = 0;
-    std::string body;
-    std::string cookie;              // "name=value" of the first Set-Cookie
-    std::string error;
-};
-
-// One request on a fresh connection, bounded by kExchangeTimeout.
-class Exchange : public std::enable_shared_from_this<Exchange> {
-public:
-    Exchange(asio::io_context& io, const std::string& host, uint16_t port, http::request<http::string_body> req,
-             std::function<void(Answer)> done)
-        : socket_(io), timer_(io), endpoint_(asio::ip::make_address(host), port), req_(std::move(req)),
-          done_(std::move(done)) {}
-
-    void start() {
-        timer_.expires_after(kExchangeTimeout);
-        timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-            if (!ec) self->finish_error("no answer within 2s");
-        });
-        socket_.async_connect(endpoint_, [self = shared_from_this()](const error_code& ec) {
-            if (ec) return self->finish_error(ec.message());
-            http::async_write(self->socket_, self->req_, [self](const error_code& ec, size_t) {
-                if (ec) return self->finish_error(ec.message());
-                http::async_read(self->socket_, self->buffer_, self->res_, [self](const error_code& ec, size_t) {
-                    if (ec) return self->finish_error(ec.message());
-                    Answer a;
-                    a.ok = true;
-                    a.status = self->res_.result_int();
-                    a.body = self->res_.body();
-                    auto cookie = self->res_.find(http::field::set_cookie);
-                    if (cookie != self->res_.end()) {
-                        std::string c(cookie->value());
-                        a.cookie = c.substr(0, c.find(';'));
-                    }
-                    self->finish(std::move(a));
-                });
-            });
-        });
-    }
-
-private:
-    void finish_error(std::string why) {
-        Answer a;
-        a.error = std::move(why);
-        finish(std::move(a));
-    }
-    void finish(Answer a) {
-        if (!done_) return;
-        timer_.cancel();
-        error_code ignored;
-        socket_.close(ignored);
-        std::exchange(done_, nullptr)(std::move(a));
-    }
-
-    tcp::socket socket_;
-    asio::steady_timer timer_;
-    tcp::endpoint endpoint_;
-    http::request<http::string_body> req_;
-    boost::beast::flat_buffer buffer_;
-    http::response<http::string_body> res_;
-    std::function<void(Answer)> done_;
-};
-
-http::request<http::string_body> request(const std::string& method, const std::string& target, const std::string& host,
-                                         uint16_t port, const std::string& cookie) {
-    http::request<http::string_body> req;
-    req.method_string(method);
-    req.target(target);
-    req.version(11);
-    req.set(http::field::host, host + ":" + std::to_string(port));
-    req.set(http::field::connection, "close");
-    req.set(http::field::user_agent, "draincheck");
-    if (!cookie.empty()) req.set(http::field::cookie, cookie);
-    req.prepare_payload();
-    return req;
+// One request to `port`; `done` gets the answer, or why there was none.
+void exchange(asio::io_context& io, const std::string& host, uint16_t port, std::string method, std::string target,
+              std::string cookie, std::function<void(HttpExchangeResult)> done) {
+    HttpExchangeRequest request;
+    request.method = std::move(method);
+    request.target = std::move(target);
+    request.cookie = std::move(cookie);
+    request.read_body = true;
+    async_http_exchange(io, host, port, std::move(request), kExchangeTimeout, std::move(done));
 }
 
 std::string trimmed(std::string s) {
@@ -131,18 +53,17 @@ struct Probe : std::enable_shared_from_this<Probe> {
     void create() {
         const ReplicaAddress& on = replicas.front();
         auto self = shared_from_this();
-        std::make_shared<Exchange>(io, host, on.port, request(spec.create_method, spec.create_path, host, on.port, ""),
-                                   [self](Answer a) { self->created(std::move(a)); })
-            ->start();
+        exchange(io, host, on.port, spec.create_method, spec.create_path, "",
+                 [self](HttpExchangeResult a) { self->created(std::move(a)); });
     }
 
-    void created(Answer a) {
+    void created(HttpExchangeResult a) {
         id = trimmed(a.body);
-        cookie = a.cookie;
-        if (!a.ok || a.status / 100 != 2 || id.empty()) {
+        cookie = a.set_cookie;
+        if (!a.answered || a.status / 100 != 2 || id.empty()) {
             StateCheck c = check(replicas.front().index);
             c.status = uint16_t(a.status);
-            c.detail = !a.ok ? spec.create_method + " " + spec.create_path + " failed: " + a.error
+            c.detail = !a.answered ? spec.create_method + " " + spec.create_path + " failed: " + a.failure()
                              : spec.create_method + " " + spec.create_path + " answered " + std::to_string(a.status) +
                                    (id.empty() ? " with an empty body (no id)" : "");
             checks.push_back(std::move(c));
@@ -156,17 +77,15 @@ struct Probe : std::enable_shared_from_this<Probe> {
         const ReplicaAddress& on = replicas[i];
         std::string target = substitute_placeholders(spec.read_path, {{"id", id}});
         auto self = shared_from_this();
-        std::make_shared<Exchange>(io, host, on.port, request("GET", target, host, on.port, cookie),
-                                   [self, i, target](Answer a) {
-                                       StateCheck c = self->check(self->replicas[i].index);
-                                       c.status = uint16_t(a.status);
-                                       c.ok = a.ok && a.status / 100 == 2;
-                                       c.detail = !a.ok ? "GET " + target + " failed: " + a.error
-                                                        : "GET " + target + " answered " + std::to_string(a.status);
-                                       self->checks.push_back(std::move(c));
-                                       self->read(i + 1);
-                                   })
-            ->start();
+        exchange(io, host, on.port, "GET", target, cookie, [self, i, target](HttpExchangeResult a) {
+            StateCheck c = self->check(self->replicas[i].index);
+            c.status = uint16_t(a.status);
+            c.ok = a.answered && a.status / 100 == 2;
+            c.detail = !a.answered ? "GET " + target + " failed: " + a.failure()
+                                   : "GET " + target + " answered " + std::to_string(a.status);
+            self->checks.push_back(std::move(c));
+            self->read(i + 1);
+        });
     }
 };
 
