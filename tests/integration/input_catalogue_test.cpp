@@ -1,4 +1,4 @@
-// The harder rows of the bad-input catalogue: odd targets and odd files must not disturb a run.
+// The harder rows of the bad-input catalogue (README, "Bad input"): odd targets and odd files must not disturb a run.
 #include "cli_harness.h"
 
 #include <gtest/gtest.h>
