@@ -28,7 +28,8 @@ constexpr size_t kEvidenceShown = 3;
 std::string describe_request(const RunResult& run, const PhaseBounds& bounds, size_t index) {
     const RequestRecord& r = run.records[index];
     const RequestTemplate& t = run.scenario.load.template_at(r.template_index);
-    std::string how = r.has(kPeerReset) ? "reset (RST)" : r.has(kPeerEof) ? "closed (FIN)" : r.has(kLocalTimeout) ? "timed out" : "ended";
+    std::string how = r.has(kPeerReset) ? (r.has(kPeerEof) ? "closed (FIN, then RST)" : "reset (RST)")
+                      : r.has(kPeerEof) ? "closed (FIN)" : r.has(kLocalTimeout) ? "timed out" : "ended";
     return fmt::format("#{} {} {} started {} ({}), connection {} ({}), {} bytes, {} at {} -> {}", index, t.method, t.path,
                        seconds(int64_t(r.started_us) * 1000), phase_name(bounds.phase_of(r)), r.connection_id,
                        r.has(kReusedConnection) ? "reused" : "new", r.response_bytes, how,

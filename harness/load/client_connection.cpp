@@ -3,6 +3,8 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <cerrno>
 
@@ -17,6 +19,15 @@ uint32_t to_us(int64_t ns) {
     if (ns < 0) return 0;
     int64_t us = ns / 1000;
     return us >= int64_t(RequestRecord::kNever) ? RequestRecord::kNever - 1 : uint32_t(us);
+}
+
+// After a FIN: has an RST followed it by now (the socket is CLOSED, not CLOSE_WAIT)? The server's
+// kernel resets a connection closed with unread data in it, or one data arrives on after its close:
+// either way the server's application never read what we sent last.
+bool reset_after_fin(asio::ip::tcp::socket& socket) {
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    return ::getsockopt(socket.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &len) == 0 && info.tcpi_state == TCP_CLOSE;
 }
 
 bool is_reset(const error_code& ec) {
@@ -150,7 +161,7 @@ void ClientConnection::on_read(const error_code& ec, size_t n) {
             reader_->put_eof(eof_ec);
             if (!eof_ec && reader_->is_done()) return finish(EndKind::complete, kPeerEof);
         }
-        return finish(EndKind::peer_closed, kPeerEof);
+        return finish(EndKind::peer_closed, uint8_t(kPeerEof | (reset_after_fin(socket_) ? kPeerReset : 0)));
     }
     if (ec) return finish(EndKind::peer_closed, is_reset(ec) ? kPeerReset : 0);
     do_read();
@@ -176,7 +187,7 @@ void ClientConnection::finish(EndKind end, uint8_t extra_flags) {
                                ? record_.end_us
                                : record_.end_us - record_.written_us;
     in.closed_idle_window_us = settings_.closed_idle_window_us;
-    in.reset_unread = record_.has(kPeerReset) && !record_.has(kPeerEof);
+    in.reset_unread = record_.has(kPeerReset);
     record_.outcome = classify(in);
 
     bool keep_open = end == EndKind::complete && settings_.keep_alive && reader_->keep_alive() &&

@@ -30,8 +30,9 @@ struct ClassifyInput {
     uint32_t response_bytes = 0;
     // Time between the last request byte written and the end of the connection, in µs.
     uint32_t written_to_end_us = RequestRecord::kNever;
-    // The connection ended with RST and no FIN before it: the server's kernel resets a connection
-    // that is closed with unread data in it, so the server never read the request.
+    // The server reset the connection (RST, alone or after its FIN): its kernel resets a connection
+    // that is closed with unread data in it, or that data reaches after its close, so the server
+    // never read the request.
     bool reset_unread = false;
     uint32_t closed_idle_window_us = 1000;
 };

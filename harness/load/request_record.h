@@ -24,7 +24,7 @@ inline constexpr int kOutcomeCount = 9;
 enum RecordFlags : uint8_t {
     kReusedConnection = 1 << 0,  // sent on a keep-alive connection that served a request before
     kFullyWritten     = 1 << 1,  // every byte of the request reached the socket
-    kPeerReset        = 1 << 2,  // the connection ended with RST (ECONNRESET/EPIPE), not FIN
+    kPeerReset        = 1 << 2,  // the peer reset the connection (RST: ECONNRESET/EPIPE), before or after its FIN
     kPeerEof          = 1 << 3,  // the connection ended with FIN (EOF)
     kHeadersComplete  = 1 << 4,  // the response header block was parsed
     kLocalTimeout     = 1 << 5,  // the harness gave up waiting

@@ -11,6 +11,7 @@
 
 #include <future>
 #include <map>
+#include <poll.h>
 #include <sys/socket.h>
 #include <mutex>
 #include <thread>
@@ -23,7 +24,8 @@ using tcp = asio::ip::tcp;
 namespace {
 
 // /ok: 200; /error: 503; /drop: reads the request, works 20 ms, closes without answering;
-// /truncate: headers and 10 of 100 body bytes, then closes; /hang: never answers.
+// /truncate: headers and 10 of 100 body bytes, then closes; /hang: never answers; /ok-then-unread: 200
+// with keep-alive, then waits for the next request to arrive and closes without reading it (RST).
 class MisbehavingServer {
 public:
     MisbehavingServer() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
@@ -70,6 +72,12 @@ private:
                                                         "X-Draincheck-Retried: 2\r\nContent-Length: 2\r\n\r\nok")), ec);
             else if (path == "/error") asio::write(s, asio::buffer(std::string("HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\n\r\n")), ec);
             else if (path == "/drop") { std::this_thread::sleep_for(20ms); break; }
+            else if (path == "/ok-then-unread") {
+                asio::write(s, asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")), ec);
+                pollfd p{s.native_handle(), POLLIN, 0};
+                ::poll(&p, 1, 2000);   // the next request is there, unread: closing now sends RST
+                break;
+            }
             else if (path == "/truncate") {
                 asio::write(s, asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")), ec);
                 break;
@@ -150,6 +158,28 @@ TEST(LoadGenerator, EachMisbehaviourGetsItsOutcome) {
     EXPECT_GE(seen.size(), 3u) << "the mix should have produced several outcomes in 400 ms";
     // Sorted by start time.
     for (size_t i = 1; i < records.size(); ++i) EXPECT_LE(records[i - 1].started_us, records[i].started_us);
+}
+
+// A server that closes a keep-alive connection with the next request unread in it: its kernel sends
+// RST, and the request is the keep-alive race (closed_idle), even with no time window at all.
+TEST(LoadGenerator, ARequestResetUnreadOnAReusedConnectionIsClosedIdle) {
+    MisbehavingServer server;
+    LoadSpec spec = closed_loop({"/ok-then-unread"});
+    spec.closed_idle_window = Nanos(0);
+    auto records = run_load(spec, server.port());
+    size_t raced = 0;
+    for (const auto& r : records) {
+        if (!r.has(kReusedConnection)) {
+            EXPECT_EQ(r.outcome, Outcome::ok);
+            continue;
+        }
+        EXPECT_EQ(r.outcome, Outcome::closed_idle);
+        EXPECT_TRUE(r.has(kPeerReset));
+        EXPECT_TRUE(r.has(kFullyWritten));
+        EXPECT_EQ(r.response_bytes, 0u);
+        ++raced;
+    }
+    EXPECT_GE(raced, 2u) << "each connection serves one request, then resets the next";
 }
 
 TEST(LoadGenerator, KeepAliveConnectionsAreReused) {
