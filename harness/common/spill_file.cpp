@@ -4,20 +4,20 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
+#include <filesystem>
 #include <string>
+#include <system_error>
 
 namespace draincheck {
 
 namespace {
 
-std::string temporary_directory() {
-    const char* dir = std::getenv("TMPDIR");
-    return dir && *dir ? dir : "/tmp";
-}
-
-// O_TMPFILE where the file system has it; otherwise a named file unlinked at once.
-int open_unlinked(const std::string& dir) {
+// In the temporary directory ($TMPDIR or /tmp): O_TMPFILE where the file system has it; otherwise a
+// named file unlinked at once. -1 if there is no such directory or nothing can be created in it.
+int open_unlinked() {
+    std::error_code ec;
+    const std::string dir = std::filesystem::temp_directory_path(ec).string();
+    if (ec) return -1;
     int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd >= 0) return fd;
     std::string name = dir + "/draincheck-spill-XXXXXX";   // for as long as it takes to unlink it
@@ -32,7 +32,7 @@ SpillFile::~SpillFile() { clear(); }
 
 bool SpillFile::append(const void* data, size_t bytes) {
     if (failed_) return false;
-    if (fd_ < 0 && (fd_ = open_unlinked(temporary_directory())) < 0) {
+    if (fd_ < 0 && (fd_ = open_unlinked()) < 0) {
         failed_ = true;
         return false;
     }

@@ -32,10 +32,9 @@ public:
     // appended what it could) if the file could not be read back.
     bool take_into(std::vector<T>& out) {
         out.reserve(out.size() + size_);
-        size_t spilled = file_.size() / sizeof(T);
-        size_t at = out.size();
-        out.resize(at + spilled);
-        bool ok = file_.read(out.data() + at, spilled * sizeof(T));
+        const size_t at = out.size(), from_file = spilled();
+        out.resize(at + from_file);
+        bool ok = file_.read(out.data() + at, from_file * sizeof(T));
         if (!ok) out.resize(at);
         file_.clear();
         for (auto& kept : kept_) out.insert(out.end(), kept.get(), kept.get() + chunk_);

@@ -44,6 +44,9 @@ struct BackendAttempt {
     bool reused = false;        // sent on a pooled keep-alive connection
 };
 
+// Attempts are logged in chunks of this many (a SpillLog): one chunk in memory, the rest on disk.
+inline constexpr size_t kAttemptLogChunk = 4096;
+
 // Orders attempts by start time, keeping the recorded order among equal starts.
 void sort_by_start(std::vector<BackendAttempt>& attempts);
 

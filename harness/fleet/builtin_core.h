@@ -63,7 +63,7 @@ private:
     boost::asio::ip::tcp::acceptor acceptor_{io};
     boost::asio::steady_timer accept_retry_{io};
     std::mutex attempts_mutex_;
-    SpillLog<BackendAttempt> attempts_{4096};
+    SpillLog<BackendAttempt> attempts_{kAttemptLogChunk};
 };
 
 }  // namespace draincheck

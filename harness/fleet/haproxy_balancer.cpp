@@ -335,7 +335,7 @@ struct HaproxyBalancer::Impl {
     std::optional<ExitInfo> exit;
     bool started = false, stopped = false;
     std::map<int, Replica> replicas;
-    SpillLog<BackendAttempt> attempts{4096};
+    SpillLog<BackendAttempt> attempts{kAttemptLogChunk};
 };
 
 HaproxyBalancer::HaproxyBalancer(asio::io_context& io, const RunClock& clock, BalancerOptions options, HealthCallback on_health)

@@ -51,6 +51,7 @@ int kill_marked(const std::string& marker) {
     return found;
 }
 
+std::string run_marker(pid_t pid) { return std::string(kRunMarker) + "=" + std::to_string(pid); }
 std::string temp_prefix(pid_t pid) { return "draincheck-" + std::to_string(pid) + "-"; }
 
 // Removes the entries of `dir` whose names start with `prefix` (what a killed run left behind).
@@ -70,7 +71,7 @@ void remove_run_files(const std::filesystem::path& dir, const std::string& prefi
         if (fd != pipe_read) ::close(fd);
     char byte;
     while (::read(pipe_read, &byte, 1) != 0) {}   // returns 0 once draincheck is gone
-    std::string marker = "DRAINCHECK_RUN=" + std::to_string(harness);
+    const std::string marker = run_marker(harness);
     // A process may fork while we kill; go round until a pass finds nobody (bounded).
     for (int round = 0; round < 50 && kill_marked(marker) > 0; ++round) ::usleep(10'000);
     remove_run_files(temp_dir, temp_prefix(harness));
@@ -81,7 +82,7 @@ void remove_run_files(const std::filesystem::path& dir, const std::string& prefi
 
 std::string run_temp_prefix() { return temp_prefix(::getpid()); }
 
-int kill_marked_processes() { return kill_marked("DRAINCHECK_RUN=" + std::to_string(::getpid())); }
+int kill_marked_processes() { return kill_marked(run_marker(::getpid())); }
 
 void start_orphan_guard() {
     int fds[2];

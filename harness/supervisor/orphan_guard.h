@@ -10,6 +10,9 @@
 
 namespace draincheck {
 
+// The environment variable the supervisor sets on every process it starts, to draincheck's pid.
+inline constexpr const char* kRunMarker = "DRAINCHECK_RUN";
+
 // Call at the top of main(), before any thread is started. Returns in draincheck; the guard
 // process never returns from it.
 void start_orphan_guard();

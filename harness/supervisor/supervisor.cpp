@@ -4,6 +4,7 @@
 
 #include "supervisor/fd_limit.h"
 #include "supervisor/log_capture.h"
+#include "supervisor/orphan_guard.h"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -134,7 +135,7 @@ void Supervisor::start(std::function<void(const ExitInfo&)> on_exit) {
         if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
     for (const auto& [k, v] : s.spec.env) env[k] = v;
-    env["DRAINCHECK_RUN"] = std::to_string(::getpid());
+    env[kRunMarker] = std::to_string(::getpid());
     std::vector<std::string> env_list;
     for (const auto& [k, v] : env) env_list.push_back(k + "=" + v);
 
