@@ -2,7 +2,6 @@
 
 #include "common/signals.h"
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <memory>
@@ -39,6 +38,12 @@ struct CommandWait : std::enable_shared_from_this<CommandWait> {
         if (cancelled) return;
         if (e.code == 0) return finish(true, "exit 0");
         last = e.signal ? "killed by " + signal_name(*e.signal) : "exit " + std::to_string(e.code.value_or(-1));
+        // Judged once its output is read to the end: its last line usually says why it failed.
+        process->on_logs_closed([self = shared_from_this()] { self->on_failed(); });
+    }
+
+    void on_failed() {
+        if (cancelled) return;
         auto tail = process->log_tail();
         if (!tail.empty()) last += ": " + tail.back().text;
         if (SteadyClock::now() + interval >= deadline) return finish(false, last);
@@ -53,13 +58,12 @@ struct CommandWait : std::enable_shared_from_this<CommandWait> {
         cancelled = true;
         timer.cancel();
         deadline_timer.cancel();
-        // The supervisor is released later: this may run inside its own exit callback.
-        boost::asio::post(io, [self = shared_from_this()] { self->process.reset(); });
+        process.reset();   // also from inside its own callback: the supervisor allows it
         done(ok, std::move(detail));
     }
 
     boost::asio::io_context& io;
-    const RunClock& clock;
+    RunClock clock;
     LaunchSpec spec;
     SteadyClock::time_point deadline;
     std::chrono::nanoseconds interval;
@@ -84,7 +88,7 @@ std::function<void()> async_wait_command_ready(boost::asio::io_context& io, cons
         wait->cancelled = true;
         wait->timer.cancel();
         wait->deadline_timer.cancel();
-        if (wait->process) wait->process->kill_group();
+        wait->process.reset();   // kills a command still running
     };
 }
 

@@ -5,8 +5,6 @@
 #include "dependencies/command_ready.h"
 #include "supervisor/ready_probe.h"
 
-#include <boost/asio/post.hpp>
-
 #include <csignal>
 #include <fmt/format.h>
 
@@ -62,8 +60,6 @@ void Dependency::spawn() {
     if (process_) {
         auto tail = process_->log_tail();
         earlier_logs_.insert(earlier_logs_.end(), tail.begin(), tail.end());
-        // Kept until the run ends: its handlers (output pipes, exit wait) may still be queued.
-        retired_.push_back(std::move(process_));
     }
     process_ = std::make_unique<Supervisor>(io_, clock_, plan_.launch);
     expected_exit_ = false;
@@ -97,9 +93,12 @@ void Dependency::on_exit(const ExitInfo& e) {
     emit(EventType::dependency_exited, describe_exit(e));
     if (!expected_exit_ && !down()) begin_outage("exited", "exited by itself (" + describe_exit(e) + ")");
     if (restart_pending_) {
-        restart_pending_ = false;
-        // Spawned from the io loop, not from inside the old supervisor's callback.
-        boost::asio::post(io_, [this] { restart(); });
+        // Started again once the old process's output is read to the end, so its log is whole.
+        // The handler belongs to the old supervisor: it dies with it, and so never outlives this.
+        process_->on_logs_closed([this] {
+            if (!std::exchange(restart_pending_, false)) return;   // stopped meanwhile
+            restart();
+        });
         return;
     }
     if (on_stopped_) {

@@ -65,7 +65,6 @@ private:
     Emit emit_;
     FaultProxy proxy_;
     std::unique_ptr<Supervisor> process_;
-    std::vector<std::unique_ptr<Supervisor>> retired_;   // processes replaced by a restart
     std::function<void()> cancel_ready_;
     std::vector<Outage> outages_;
     std::vector<LogLine> earlier_logs_;   // output of processes replaced by a restart

@@ -131,12 +131,12 @@ void BuiltinCore::refused_by(Replica& replica) {
     if (replica.mark_refused()) report(replica, "connection refused (passive)");
 }
 
-// The callback runs on the owner's io thread; it holds the callback by shared_ptr so a change
-// posted just before the balancer is destroyed still finds it.
+// The callback runs on the owner's io thread. A change still queued there when the balancer is
+// destroyed is dropped: the callback's owner may be gone with it.
 void BuiltinCore::report(const Replica& replica, std::string detail) {
     HealthChange change{clock.now_ns(), replica.index, replica.healthy, std::move(detail)};
-    asio::post(notify_io, [callback = on_health_, change = std::move(change)] {
-        if (*callback) (*callback)(change);
+    asio::post(notify_io, [weak = std::weak_ptr<const Balancer::HealthCallback>(on_health_), change = std::move(change)] {
+        if (auto callback = weak.lock(); callback && *callback) (*callback)(change);
     });
 }
 

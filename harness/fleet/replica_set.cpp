@@ -33,6 +33,7 @@ struct ReplicaSet::Replica {
     bool in_balancer = false;             // added and not removed
     bool killed = false;                  // kill_replica: left for the health checks to find
     std::function<void()> cancel_ready;
+    std::function<void()> cancel_health_check;   // the one check of a replica that never became healthy
     std::unique_ptr<asio::steady_timer> timer;   // healthy deadline, then the deregistration delay
 
     bool alive() const { return state != State::exited; }
@@ -46,6 +47,12 @@ ReplicaSet::ReplicaSet(asio::io_context& io, const RunClock& clock, const RunPla
     : io_(io), clock_(clock), plan_(plan), spec_(*plan.scenario.fleet), emit_(std::move(emit)) {}
 
 ReplicaSet::~ReplicaSet() {
+    // Probes hold their own lifetime: stop them, so none calls back into this set once it is gone.
+    // (Timers and supervisors die with their replica and call nothing back then.)
+    for (auto& r : replicas_) {
+        if (r->cancel_ready) std::exchange(r->cancel_ready, nullptr)();
+        if (r->cancel_health_check) std::exchange(r->cancel_health_check, nullptr)();
+    }
     if (balancer_) balancer_->stop();
 }
 
@@ -115,7 +122,8 @@ void ReplicaSet::on_ready(Replica& r, bool ok, const std::string& detail) {
         ReadyProbe check;
         check.kind = spec_.health.path.empty() ? ReadyProbe::Kind::tcp : ReadyProbe::Kind::http;
         check.http_path = spec_.health.path;
-        async_probe_once(io_, plan_.host, r.port, check, spec_.health.timeout, [this, &r](ProbeResult p) {
+        r.cancel_health_check = async_probe_once(io_, plan_.host, r.port, check, spec_.health.timeout, [this, &r](ProbeResult p) {
+            r.cancel_health_check = nullptr;
             if (r.state != Replica::State::joining) return;
             std::string what = spec_.health.path.empty() ? "TCP connect" : "GET " + spec_.health.path;
             cannot_serve(r, r.subject + " is ready but never became healthy in the load balancer within " +

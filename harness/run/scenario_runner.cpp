@@ -48,6 +48,12 @@ public:
           outage_probe_timer_(io_),
           signals_(io_, SIGINT, SIGTERM) {}
 
+    // Nothing queued may call back into a destroyed run: probes hold their own lifetime, so stop them.
+    ~Run() {
+        cancel_probes();
+        if (cancel_ready_) std::exchange(cancel_ready_, nullptr)();
+    }
+
     RunResult execute(int* aborted_by_signal) {
         result_.scenario = spec_;
         result_.host = plan_.host;
@@ -264,13 +270,21 @@ private:
             outage_probing_ = false;
             if (ec || target_exited_ || !any_dependency_down()) return;
             outage_probing_ = true;
-            async_probe_once(io_, plan_.host, plan_.port, spec_.target.ready, kDrainProbeTimeout, [this](ProbeResult r) {
+            cancel_outage_probe_ = async_probe_once(io_, plan_.host, plan_.port, spec_.target.ready, kDrainProbeTimeout,
+                                                    [this](ProbeResult r) {
+                cancel_outage_probe_ = nullptr;
                 outage_probing_ = false;
                 if (target_exited_ || finishing_) return;
                 result_.outage_probes.push_back({clock_.now_ns(), r.ready, r.detail});
                 probe_during_outage();
             });
         });
+    }
+
+    void cancel_probes() {
+        if (cancel_drain_probe_) std::exchange(cancel_drain_probe_, nullptr)();
+        if (cancel_outage_probe_) std::exchange(cancel_outage_probe_, nullptr)();
+        outage_probing_ = false;
     }
 
     // ---- the drain --------------------------------------------------------------------------
@@ -312,8 +326,9 @@ private:
     // While the target drains, keep asking it whether it is ready, as a load balancer would.
     void probe_drain() {
         if (target_exited_) return;
-        async_probe_once(io_, plan_.host, plan_.port, spec_.target.ready, kDrainProbeTimeout,
+        cancel_drain_probe_ = async_probe_once(io_, plan_.host, plan_.port, spec_.target.ready, kDrainProbeTimeout,
                          [this](ProbeResult r) {
+                             cancel_drain_probe_ = nullptr;
                              if (target_exited_) return;
                              DrainProbe p{clock_.now_ns(), r.ready, r.detail, r.no_answer};
                              if (!p.ready && !first_probe_failure_logged_) {
@@ -335,6 +350,7 @@ private:
         drain_probe_timer_.cancel();
         listener_timer_.cancel();
         outage_probe_timer_.cancel();
+        cancel_probes();
         if (!ready_) {
             if (cancel_ready_) cancel_ready_();
             cancel_ready_ = nullptr;
@@ -406,6 +422,7 @@ private:
         progress_timer_.cancel();
         for (auto& t : fault_timers_) t->cancel();
         outage_probe_timer_.cancel();
+        cancel_probes();
         signals_.cancel();
         for (auto& d : dependencies_) d->close_proxy();
         // Daemons the target started outside its process group go too; the next scenario starts clean.
@@ -532,7 +549,7 @@ private:
     asio::steady_timer progress_timer_, after_exit_timer_, drain_probe_timer_, listener_timer_, finish_timer_,
         outage_probe_timer_;
     asio::signal_set signals_;
-    std::function<void()> cancel_ready_;
+    std::function<void()> cancel_ready_, cancel_drain_probe_, cancel_outage_probe_;
     RunResult result_;
     std::optional<std::string> error_;
     bool ready_ = false, load_running_ = false, load_finished_ = false, target_exited_ = false;

@@ -35,6 +35,14 @@ public:
         parser_.body_limit(kBodyLimit);
     }
 
+    // Stops the exchange where it is: the connection is closed and `done` is never called.
+    void cancel() {
+        done_ = nullptr;
+        deadline_.cancel();
+        error_code ignored;
+        socket_.close(ignored);
+    }
+
     void start(std::chrono::nanoseconds timeout) {
         deadline_.expires_after(timeout);
         deadline_.async_wait([self = shared_from_this()](const error_code& ec) {
@@ -106,9 +114,14 @@ std::string HttpExchangeResult::failure() const {
     return error.message();
 }
 
-void async_http_exchange(asio::io_context& io, const std::string& host, uint16_t port, HttpExchangeRequest request,
-                         std::chrono::nanoseconds timeout, std::function<void(HttpExchangeResult)> done) {
-    std::make_shared<Exchange>(io, host, port, request, std::move(done))->start(timeout);
+std::function<void()> async_http_exchange(asio::io_context& io, const std::string& host, uint16_t port,
+                                          HttpExchangeRequest request, std::chrono::nanoseconds timeout,
+                                          std::function<void(HttpExchangeResult)> done) {
+    auto exchange = std::make_shared<Exchange>(io, host, port, request, std::move(done));
+    exchange->start(timeout);
+    return [weak = std::weak_ptr<Exchange>(exchange)] {
+        if (auto exchange = weak.lock()) exchange->cancel();
+    };
 }
 
 }  // namespace draincheck

@@ -32,9 +32,10 @@ struct HttpExchangeResult {
     std::string failure() const;
 };
 
-// `done` is called exactly once, on `io`'s thread. `host` is an IP address or "localhost".
-void async_http_exchange(boost::asio::io_context& io, const std::string& host, uint16_t port,
-                         HttpExchangeRequest request, std::chrono::nanoseconds timeout,
-                         std::function<void(HttpExchangeResult)> done);
+// `done` is called exactly once, on `io`'s thread, unless the exchange is cancelled first with the
+// function returned (then never). `host` is an IP address or "localhost".
+std::function<void()> async_http_exchange(boost::asio::io_context& io, const std::string& host, uint16_t port,
+                                          HttpExchangeRequest request, std::chrono::nanoseconds timeout,
+                                          std::function<void(HttpExchangeResult)> done);
 
 }  // namespace draincheck

@@ -26,7 +26,8 @@ public:
         auto left = give_up_at_ - std::chrono::steady_clock::now();
         auto per_attempt = std::min<std::chrono::nanoseconds>(std::max<std::chrono::nanoseconds>(left, std::chrono::milliseconds(1)),
                                                               std::chrono::seconds(2));
-        async_probe_once(io_, host_, port_, probe_, per_attempt, [self = shared_from_this()](ProbeResult r) {
+        cancel_attempt_ = async_probe_once(io_, host_, port_, probe_, per_attempt, [self = shared_from_this()](ProbeResult r) {
+            self->cancel_attempt_ = nullptr;
             if (!self->done_) return;
             if (r.ready) return std::exchange(self->done_, nullptr)(true, std::move(r));
             if (std::chrono::steady_clock::now() + self->probe_.interval >= self->give_up_at_)
@@ -40,6 +41,7 @@ public:
     void cancel() {
         done_ = nullptr;
         pause_.cancel();
+        if (cancel_attempt_) std::exchange(cancel_attempt_, nullptr)();
     }
 
 private:
@@ -51,17 +53,19 @@ private:
     asio::steady_timer pause_;
     std::chrono::steady_clock::time_point give_up_at_;
     ProbeResult last_;
+    std::function<void()> cancel_attempt_;   // of the attempt in flight
 };
 
 }  // namespace
 
-void async_probe_once(asio::io_context& io, const std::string& host, uint16_t port, const ReadyProbe& probe,
-                      std::chrono::nanoseconds timeout, std::function<void(ProbeResult)> done) {
+std::function<void()> async_probe_once(asio::io_context& io, const std::string& host, uint16_t port,
+                                       const ReadyProbe& probe, std::chrono::nanoseconds timeout,
+                                       std::function<void(ProbeResult)> done) {
     HttpExchangeRequest request;
     request.target = probe.http_path;
     request.connect_only = probe.kind == ReadyProbe::Kind::tcp;
     const bool connect_only = request.connect_only;
-    async_http_exchange(io, host, port, std::move(request), timeout, [connect_only, done = std::move(done)](HttpExchangeResult r) {
+    return async_http_exchange(io, host, port, std::move(request), timeout, [connect_only, done = std::move(done)](HttpExchangeResult r) {
         if (r.answered) return done({r.status >= 200 && r.status < 300, std::to_string(r.status)});
         if (connect_only && r.connected) return done({true, "connected"});
         // A timeout, or a connection cut before any answer (the process being killed, say), says

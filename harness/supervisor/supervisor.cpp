@@ -76,10 +76,16 @@ fs::path resolve_program(const std::string& program, const std::string& cwd) {
 
 }  // namespace
 
+// Shared by the Supervisor and every handler it queues (exit wait, grace timer, pipe EOFs): each
+// handler holds the Impl, so the Supervisor itself may be destroyed at any moment, even from inside
+// one of its own callbacks. Once it is, `owner_gone` keeps every handler from calling back.
 struct Supervisor::Impl {
-    Impl(asio::io_context& io, const RunClock& clock, LaunchSpec spec)
-        : io(io), clock(clock), spec(std::move(spec)), ring(this->spec.log_tail_lines, this->spec.log_line_max_bytes, this->spec.secrets, this->spec.on_line),
-          out(io, clock, ring, false), err(io, clock, ring, true), grace(io) {}
+    Impl(asio::io_context& io, RunClock clock, LaunchSpec spec)
+        : io(io), clock(clock), spec(std::move(spec)),
+          ring(std::make_shared<LogRing>(this->spec.log_tail_lines, this->spec.log_line_max_bytes, this->spec.secrets,
+                                         this->spec.on_line)),
+          out(std::make_shared<PipeReader>(io, clock, ring, false)),
+          err(std::make_shared<PipeReader>(io, clock, ring, true)), grace(io) {}
 
     void on_pipe_eof() {
         if (++pipes_closed == 2 && logs_closed_handler) std::exchange(logs_closed_handler, nullptr)();
@@ -90,33 +96,41 @@ struct Supervisor::Impl {
     }
 
     asio::io_context& io;
-    const RunClock& clock;
+    RunClock clock;
     LaunchSpec spec;
-    LogRing ring;
-    PipeReader out, err;
+    std::shared_ptr<LogRing> ring;
+    std::shared_ptr<PipeReader> out, err;
     asio::steady_timer grace;
     std::unique_ptr<bp::process> process;
     pid_t pid = 0;
     bool running = false;
     bool forced = false;
     bool grace_armed = false;
+    bool owner_gone = false;
     int pipes_closed = 0;
     std::function<void()> logs_closed_handler;
-    std::shared_ptr<int> lifetime = std::make_shared<int>(0);   // handlers posted to io check it
 };
 
 Supervisor::Supervisor(asio::io_context& io, const RunClock& clock, LaunchSpec spec)
-    : impl_(std::make_unique<Impl>(io, clock, std::move(spec))) {}
+    : impl_(std::make_shared<Impl>(io, clock, std::move(spec))) {}
 
 Supervisor::~Supervisor() {
-    if (!impl_->process) return;
-    impl_->kill_group();
-    if (impl_->running) {
+    Impl& s = *impl_;
+    s.owner_gone = true;
+    s.logs_closed_handler = nullptr;
+    s.ring->stop_forwarding();
+    s.grace.cancel();
+    s.out->close();
+    s.err->close();
+    if (!s.process) return;
+    s.kill_group();
+    if (s.running) {
         int status;
-        ::waitpid(impl_->pid, &status, 0);   // SIGKILL was sent: this returns promptly
-        impl_->running = false;
+        ::waitpid(s.pid, &status, 0);   // SIGKILL was sent: this returns promptly
+        s.running = false;
     }
-    impl_->process->detach();
+    // The exit wait, if still queued, completes with an error and finds owner_gone.
+    s.process->detach();
 }
 
 void Supervisor::start(std::function<void(const ExitInfo&)> on_exit) {
@@ -143,18 +157,23 @@ void Supervisor::start(std::function<void(const ExitInfo&)> on_exit) {
     try {
         s.process = std::make_unique<bp::process>(
             s.io.get_executor(), bp::filesystem::path(program.string()), args,
-            bp::process_stdio{nullptr, s.out.pipe(), s.err.pipe()}, bp::process_start_dir{cwd},
+            bp::process_stdio{nullptr, s.out->pipe(), s.err->pipe()}, bp::process_start_dir{cwd},
             bp::process_environment{env_list}, ChildSetup{::getpid()});
     } catch (const boost::system::system_error& e) {
         throw LaunchError(LaunchError::Kind::spawn_failed, "cannot start " + program.string() + ": " + e.code().message());
     }
     s.pid = s.process->id();
     s.running = true;
-    s.out.start([this] { impl_->on_pipe_eof(); });
-    s.err.start([this] { impl_->on_pipe_eof(); });
+    std::weak_ptr<Impl> weak = impl_;
+    auto pipe_eof = [weak] {
+        if (auto self = weak.lock(); self && !self->owner_gone) self->on_pipe_eof();
+    };
+    s.out->start(pipe_eof);
+    s.err->start(pipe_eof);
 
-    s.process->async_wait([this, on_exit = std::move(on_exit)](boost::system::error_code wait_ec, int) {
-        Impl& s = *impl_;
+    s.process->async_wait([self = impl_, on_exit = std::move(on_exit)](boost::system::error_code, int) {
+        Impl& s = *self;
+        if (s.owner_gone) return;   // the destructor killed and reaped the process
         ExitInfo info;
         info.exited = true;
         info.at_ns = s.clock.now_ns();
@@ -166,9 +185,7 @@ void Supervisor::start(std::function<void(const ExitInfo&)> on_exit) {
         s.grace.cancel();
         s.kill_group();   // children the target left behind go with it
         // The exit is known: let go of the process handle (a pidfd), as a long fleet run starts many.
-        asio::post(s.io, [this, alive = std::weak_ptr<int>(s.lifetime)] {
-            if (alive.lock()) impl_->process->detach();
-        });
+        asio::post(s.io, [self] { self->process->detach(); });
         on_exit(info);
     });
 }
@@ -203,9 +220,9 @@ void Supervisor::kill_after(std::chrono::nanoseconds grace, std::function<void(i
     if (s.grace_armed || !s.running) return;
     s.grace_armed = true;
     s.grace.expires_after(grace);
-    s.grace.async_wait([this, on_forced = std::move(on_forced)](const boost::system::error_code& ec) {
-        Impl& s = *impl_;
-        if (ec || !s.running) return;
+    s.grace.async_wait([self = impl_, on_forced = std::move(on_forced)](const boost::system::error_code& ec) {
+        Impl& s = *self;
+        if (ec || s.owner_gone || !s.running) return;
         s.forced = true;
         s.kill_group();
         on_forced(s.clock.now_ns());
@@ -219,8 +236,8 @@ void Supervisor::on_logs_closed(std::function<void()> handler) {
     impl_->logs_closed_handler = std::move(handler);
 }
 
-std::vector<LogLine> Supervisor::log_tail() const { return impl_->ring.tail(); }
-uint64_t Supervisor::log_lines_total() const { return impl_->ring.lines_total(); }
-uint64_t Supervisor::log_bytes_total() const { return impl_->ring.bytes_total(); }
+std::vector<LogLine> Supervisor::log_tail() const { return impl_->ring->tail(); }
+uint64_t Supervisor::log_lines_total() const { return impl_->ring->lines_total(); }
+uint64_t Supervisor::log_bytes_total() const { return impl_->ring->bytes_total(); }
 
 }  // namespace draincheck

@@ -46,7 +46,8 @@ std::string describe_exit(const ExitInfo& e);
 
 class Supervisor {
 public:
-    // All callbacks run on `io`'s thread. `clock` must outlive the supervisor.
+    // All callbacks run on `io`'s thread. The supervisor may be destroyed at any moment, also from
+    // inside one of its callbacks: it then kills the process group, and no callback of it runs again.
     Supervisor(boost::asio::io_context& io, const RunClock& clock, LaunchSpec spec);
     ~Supervisor();  // kills the process group if it is still alive
     Supervisor(const Supervisor&) = delete;
@@ -85,7 +86,7 @@ public:
 
 private:
     struct Impl;
-    std::unique_ptr<Impl> impl_;
+    std::shared_ptr<Impl> impl_;   // shared with the handlers it queues
 };
 
 }  // namespace draincheck

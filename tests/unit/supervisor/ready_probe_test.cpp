@@ -10,6 +10,9 @@
 
 #include <memory>
 
+#include <poll.h>
+#include <sys/socket.h>
+
 using namespace draincheck;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
@@ -92,7 +95,8 @@ TEST(ReadyProbe, TcpProbeAndRefusal) {
     std::optional<ProbeResult> up, down;
     async_probe_once(io, "127.0.0.1", server.port(), tcp_probe, 2s, [&](ProbeResult p) { up = p; });
     async_probe_once(io, "127.0.0.1", closed_port(), tcp_probe, 2s, [&](ProbeResult p) { down = p; });
-    io.run_for(20s);
+    auto limit = std::chrono::steady_clock::now() + 20s;   // the server accepts forever: run until both answered
+    while (!(up && down) && std::chrono::steady_clock::now() < limit) io.run_one_for(100ms);
     ASSERT_TRUE(up && down);
     EXPECT_TRUE(up->ready);
     EXPECT_FALSE(down->ready);
@@ -115,5 +119,66 @@ TEST(ReadyProbe, CancelStopsIt) {
     auto cancel = async_wait_ready(io, "127.0.0.1", closed_port(), http_probe(300ms), [&](bool, ProbeResult) { called = true; });
     cancel();
     io.run_for(20s);   // returns as soon as nothing is left to do
+    EXPECT_FALSE(called);
+}
+
+namespace {
+
+// Accepts one connection and never answers.
+class SilentServer {
+public:
+    explicit SilentServer(asio::io_context& io) : acceptor_(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+        acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket s) {
+            if (!ec) socket_ = std::make_unique<tcp::socket>(std::move(s));
+        });
+    }
+    uint16_t port() const { return acceptor_.local_endpoint().port(); }
+    bool accepted() const { return socket_ != nullptr; }
+    // Whether the client has closed the connection, asked of the kernel without running the loop
+    // (so no timer of the probe can have fired meanwhile); waits at most a few seconds for the FIN.
+    bool client_closed() const {
+        pollfd p{socket_->native_handle(), POLLIN, 0};
+        if (::poll(&p, 1, 5000) != 1) return false;
+        char c;
+        return ::recv(socket_->native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+    }
+
+private:
+    tcp::acceptor acceptor_;
+    std::unique_ptr<tcp::socket> socket_;
+};
+
+template <typename Pred>
+bool run_until(asio::io_context& io, Pred done) {
+    auto limit = std::chrono::steady_clock::now() + 20s;
+    while (!done() && std::chrono::steady_clock::now() < limit) io.run_one_for(100ms);
+    return done();
+}
+
+}  // namespace
+
+// A drain probe in flight when the run lets go of it: cancelling closes its connection there and then,
+// and it never calls back (its callback's owner may be gone).
+TEST(ReadyProbe, CancelledProbeClosesItsConnectionAndNeverCallsBack) {
+    asio::io_context io;
+    SilentServer server(io);
+    bool called = false;
+    auto cancel = async_probe_once(io, "127.0.0.1", server.port(), http_probe(), 10s, [&](ProbeResult) { called = true; });
+    ASSERT_TRUE(run_until(io, [&] { return server.accepted(); }));
+    cancel();
+    EXPECT_TRUE(server.client_closed());
+    io.run_for(20s);   // returns once nothing is left: the probe's timer and read have completed
+    EXPECT_FALSE(called);
+}
+
+TEST(ReadyProbe, CancelWhileAnAttemptIsInFlightClosesIt) {
+    asio::io_context io;
+    SilentServer server(io);
+    bool called = false;
+    auto cancel = async_wait_ready(io, "127.0.0.1", server.port(), http_probe(10s), [&](bool, ProbeResult) { called = true; });
+    ASSERT_TRUE(run_until(io, [&] { return server.accepted(); }));
+    cancel();
+    EXPECT_TRUE(server.client_closed());
+    io.run_for(20s);
     EXPECT_FALSE(called);
 }
