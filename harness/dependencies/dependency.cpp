@@ -122,6 +122,7 @@ void Dependency::end_outage(const std::string& detail) {
 void Dependency::kill() {
     if (!process_ || !process_->running()) return;
     expected_exit_ = true;
+    proxy_.harness_acts_on_dependency();
     // The outage starts before the kill: the target may notice within microseconds.
     if (!down()) begin_outage("killed", "SIGKILL to its process group");
     process_->kill_group();
@@ -146,6 +147,7 @@ void Dependency::restart() {
     if (process_ && process_->running()) {
         expected_exit_ = true;
         restart_pending_ = true;
+        proxy_.harness_acts_on_dependency();
         if (!down()) begin_outage("restarting", "restarting: " + signal_name(spec_.stop_signal) + " sent");
         ::kill(-process_->pid(), SIGCONT);   // a frozen process cannot handle its stop signal
         process_->send_signal(spec_.stop_signal);
@@ -183,6 +185,7 @@ void Dependency::stop(std::function<void()> done) {
     restart_pending_ = false;
     if (!process_ || !process_->running()) return done();
     expected_exit_ = true;
+    proxy_.harness_acts_on_dependency();
     on_stopped_ = std::move(done);
     ::kill(-process_->pid(), SIGCONT);
     process_->send_signal(spec_.stop_signal);

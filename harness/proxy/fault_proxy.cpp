@@ -262,6 +262,12 @@ void FaultProxy::reset_all(const std::string& detail) {
     });
 }
 
+void FaultProxy::harness_acts_on_dependency() {
+    impl_->on_proxy_thread([&] {
+        for (const auto& [id, connection] : impl_->open) connection->harness_acts_on_dependency();
+    });
+}
+
 std::vector<ProxyConnection> FaultProxy::connections() const { return impl_->log.snapshot(); }
 
 }  // namespace draincheck

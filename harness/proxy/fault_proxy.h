@@ -6,6 +6,7 @@
 #include "proxy/proxy_connection.h"
 #include "scenario/scenario.h"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,6 +17,10 @@ namespace draincheck {
 
 class FaultProxy {
 public:
+    // How long a target's close is held back from the dependency when the target's process was
+    // already exiting: the moment the dependency has to close by itself if it was told goodbye.
+    static constexpr std::chrono::nanoseconds kGoodbyeHold = std::chrono::milliseconds(100);
+
     struct Options {
         std::string listen_host = "127.0.0.1";
         uint16_t listen_port = 0;            // 0 = an ephemeral port (see port())
@@ -44,6 +49,9 @@ public:
     void remove_toxic(uint64_t id);
     // Close every open connection now, as a dead dependency's kernel would (closed_by dependency).
     void reset_all(const std::string& detail);
+    // Thread-safe; call before draincheck stops, kills, freezes or restarts the dependency: a close
+    // by the dependency on a connection open now is then never taken for an answer to a goodbye.
+    void harness_acts_on_dependency();
 
     std::vector<ProxyConnection> connections() const;   // thread-safe snapshot, in id order
 

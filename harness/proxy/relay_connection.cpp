@@ -1,5 +1,6 @@
 #include "proxy/relay_connection.h"
 
+#include "proxy/fault_proxy.h"
 #include "proxy/socket_owner.h"
 
 #include <boost/asio/connect.hpp>
@@ -238,15 +239,14 @@ void RelayConnection::on_piece_written(Direction& d, const boost::system::error_
 
 // --- closing ----------------------------------------------------------------------------------
 
-// How long a target's close is held back from the dependency when its process was already exiting.
-constexpr Nanos kGoodbyeWindow = std::chrono::milliseconds(100);
-
 void RelayConnection::source_ended(Direction& d, const boost::system::error_code& ec) {
     // Whether the target's process is exiting races its exit: look before anything else.
     const bool exiting = d.from_side == Closer::target && target_owner_exiting();
     // The dependency closing while the target's close is still held back closed by itself: it was
-    // told goodbye (Redis closes after answering QUIT), not told of the close.
-    if (d.from_side == Closer::dependency && up_.source_done && !up_.done) context_.log->mark_dependency_closed_by_itself(id_);
+    // told goodbye (Redis closes after answering QUIT), not told of the close -- unless draincheck
+    // itself had begun to stop it.
+    if (d.from_side == Closer::dependency && up_.source_done && !up_.done && !harness_acted_)
+        context_.log->mark_dependency_closed_by_itself(id_);
     record_close(d.from_side, describe(ec), exiting);
     d.source_done = true;
 
@@ -254,7 +254,7 @@ void RelayConnection::source_ended(Direction& d, const boost::system::error_code
     for (const auto& [id, link] : links_) delay = std::max(delay, link->close_delay(d.flow));
     // A process that closes a connection and exits at once cannot be told from one the kernel
     // cleaned up after, except by the dependency: give it a moment to close on its own first.
-    if (exiting) delay = std::max(delay, kGoodbyeWindow);
+    if (exiting) delay = std::max(delay, FaultProxy::kGoodbyeHold);
     Piece end_of_stream;
     end_of_stream.release = SteadyClock::now() + delay;
     end_of_stream.end_of_stream = true;

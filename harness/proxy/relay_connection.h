@@ -45,6 +45,9 @@ public:
     // Toxics apply to chunks read from now on; detaching leaves already queued chunks as they are.
     void attach(uint64_t toxic_id, std::unique_ptr<toxics::ToxicLink> link);
     void detach(uint64_t toxic_id);
+    // draincheck is about to stop (or fault) the dependency: from now on, its closing this connection
+    // is draincheck's doing, never an answer to the target's goodbye.
+    void harness_acts_on_dependency() { harness_acted_ = true; }
 
     // Ends the connection now, for a reason outside the two sockets (a toxic, reset_all, stop).
     // With reset_client the target gets an RST instead of a FIN.
@@ -118,6 +121,7 @@ private:
     boost::asio::steady_timer deadline_timer_;
 
     bool close_recorded_ = false;
+    bool harness_acted_ = false;         // draincheck stopped or faulted the dependency meanwhile
     bool closed_ = false;                // both sockets closed; handlers still in flight do nothing
 };
 

@@ -6,6 +6,7 @@
 #include "faults/fault.h"
 #include "fleet/replica_set.h"
 #include "load/load_generator.h"
+#include "proxy/fault_proxy.h"
 #include "supervisor/listener_watch.h"
 #include "supervisor/orphan_guard.h"
 #include "supervisor/ready_probe.h"
@@ -33,6 +34,9 @@ constexpr auto kListenerWatchInterval = std::chrono::milliseconds(2);
 // After the target and the load are done, how long its output pipes may take to reach EOF
 // (a daemonized grandchild can hold them open forever).
 constexpr auto kLogDrainGrace = std::chrono::milliseconds(500);
+// Beyond the proxy's goodbye hold, before dependencies are stopped: the hold's own timer runs on the
+// proxy's thread and may fire a little late.
+constexpr auto kSettleMargin = std::chrono::milliseconds(50);
 
 LaunchSpec launch_spec(const RunPlan& plan, RunObserver& observer) {
     LaunchSpec spec = plan.launch;
@@ -45,7 +49,7 @@ public:
     Run(const RunPlan& plan, RunObserver& observer)
         : plan_(plan), spec_(plan.scenario), observer_(observer), target_(io_, clock_, launch_spec(plan, observer)),
           progress_timer_(io_), after_exit_timer_(io_), drain_probe_timer_(io_), listener_timer_(io_), finish_timer_(io_),
-          outage_probe_timer_(io_),
+          outage_probe_timer_(io_), settle_timer_(io_),
           signals_(io_, SIGINT, SIGTERM) {}
 
     // Nothing queued may call back into a destroyed run: probes hold their own lifetime, so stop them.
@@ -400,13 +404,22 @@ private:
         finish_dependencies();
     }
 
-    // Dependencies stop after the target, each with its own stop signal and grace.
+    // Dependencies stop after the target, each with its own stop signal and grace -- but not before
+    // every connection's judgement is settled: a close of the target's that the proxy holds back to
+    // see whether the dependency answers a goodbye (FaultProxy::kGoodbyeHold) must have had its whole
+    // hold, since nothing the dependency does once draincheck stops it counts for the target.
     void finish_dependencies() {
         finishing_ = true;
         if (dependencies_stopping_) return;
         dependencies_stopping_ = true;
+        if (dependencies_.empty()) return finish_processes();
+        int64_t last_exit = target_exited_ ? result_.exit.at_ns : clock_.now_ns();
+        settle_timer_.expires_at(clock_.at(last_exit + (FaultProxy::kGoodbyeHold + kSettleMargin).count()));
+        settle_timer_.async_wait([this](const error_code& ec) { if (!ec) stop_dependencies(); });
+    }
+
+    void stop_dependencies() {
         auto left = std::make_shared<size_t>(dependencies_.size());
-        if (*left == 0) return finish_processes();
         for (auto& d : dependencies_) {
             d->stop([this, left] {
                 if (--*left == 0) finish_processes();
@@ -547,7 +560,7 @@ private:
     std::unique_ptr<LoadGenerator> load_;
     std::vector<std::unique_ptr<asio::steady_timer>> fault_timers_;
     asio::steady_timer progress_timer_, after_exit_timer_, drain_probe_timer_, listener_timer_, finish_timer_,
-        outage_probe_timer_;
+        outage_probe_timer_, settle_timer_;
     asio::signal_set signals_;
     std::function<void()> cancel_ready_, cancel_drain_probe_, cancel_outage_probe_;
     RunResult result_;

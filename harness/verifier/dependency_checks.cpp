@@ -39,8 +39,13 @@ ConnectionJudgement judge_connection(const ProxyConnection& c, const RunResult& 
     if (!c.closed_by || *c.closed_by == C::end_of_run) return {false, "still open when the run ended"};
     switch (*c.closed_by) {
     case C::target:
-        if (c.owner_exiting_at_close && c.dependency_closed_by_itself)
+        // A goodbye is something the target sent: a connection it never wrote to had none, whatever
+        // the dependency did.
+        if (c.owner_exiting_at_close && c.dependency_closed_by_itself && c.bytes_up > 0)
             return {true, "closed by the target as it exited, after a goodbye the dependency answered"};
+        if (c.owner_exiting_at_close && c.bytes_up == 0)
+            return {false, "left open until the target exited (closed by the kernel); the target never wrote to it, "
+                           "so no goodbye was sent"};
         if (c.owner_exiting_at_close) return {false, "left open until the target exited (closed by the kernel)"};
         return {true, "closed by the target"};
     case C::dependency:

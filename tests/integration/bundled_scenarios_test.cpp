@@ -79,6 +79,8 @@ INSTANTIATE_TEST_SUITE_P(
                     {"dropped_inflight", "exit_code", "exit_within", "max_error_rate"}},
         Expectation{"node-redis-graceful.toml", 0, {}, {"dropped_inflight", "exit_code", "dependency_closed_before_exit"}},
         Expectation{"node-redis-forgets-close.toml", 1, {"dependency_closed_before_exit"}, {"dropped_inflight", "exit_code"}},
+        Expectation{"node-dependency-idle-socket.toml", 1, {"dependency_closed_before_exit"}, {"exit_code"}},
+        Expectation{"node-dependency-used-then-left.toml", 1, {"dependency_closed_before_exit"}, {"exit_code"}},
         Expectation{"redis-killed-and-restarted.toml", 0, {},
                     {"dropped_inflight", "exit_code", "max_error_rate", "dependency_closed_before_exit",
                      "dependency_down.max_latency", "dependency_down.ready_fails", "dependency_down.recovers_within"}},

@@ -75,6 +75,21 @@ TEST(DependencyChecks, ConnectionsAreJudgedByWhoClosedThemAndWhen) {
     EXPECT_FALSE(judge_connection(open, run).ok);
 }
 
+// A goodbye is something the target sent: the dependency closing during the hold of a connection the
+// target never wrote to is no answer to anything.
+TEST(DependencyChecks, AGoodbyeNeedsBytesFromTheTarget) {
+    auto run = run_with({});
+    ProxyConnection said_goodbye = conn(C::target, 8499 * kMs, true);
+    said_goodbye.dependency_closed_by_itself = true;
+    said_goodbye.bytes_up = 6;   // e.g. QUIT
+    EXPECT_TRUE(judge_connection(said_goodbye, run).ok);
+    ProxyConnection silent = said_goodbye;
+    silent.bytes_up = 0;
+    ConnectionJudgement j = judge_connection(silent, run);
+    EXPECT_FALSE(j.ok);
+    EXPECT_NE(j.how.find("never wrote to it"), std::string::npos) << j.how;
+}
+
 TEST(DependencyChecks, ClosedBeforeExitNamesTheConnectionsLeftOpen) {
     RunResult run = run_with({}, {}, {conn(C::target, 8400 * kMs), conn(C::target, 8499 * kMs, true)});
     run.dependencies[0].connections[1].id = 2;
