@@ -2,11 +2,13 @@
 
 namespace draincheck {
 
-uint64_t ConnectionLog::open(int64_t opened_ns) {
+uint64_t ConnectionLog::open(int64_t opened_ns, uint16_t target_port, uint16_t proxy_port) {
     std::lock_guard lock(mutex_);
     ProxyConnection& c = records_.emplace_back();
     c.id = records_.size();
     c.opened_ns = opened_ns;
+    c.target_port = target_port;
+    c.proxy_port = proxy_port;
     return c.id;
 }
 

@@ -12,7 +12,7 @@ namespace draincheck {
 class ConnectionLog {
 public:
     // Appends a record and gives it the next id (1, 2, ...).
-    uint64_t open(int64_t opened_ns);
+    uint64_t open(int64_t opened_ns, uint16_t target_port, uint16_t proxy_port);
     void set_owner(uint64_t id, int pid, std::string name);
     void add_bytes(uint64_t id, uint64_t up, uint64_t down);
     // Records the first close of a connection; later ones are ignored. Returns whether this was

@@ -136,11 +136,11 @@ void FaultProxy::Impl::accept() {
 
 void FaultProxy::Impl::on_accepted(tcp::socket socket) {
     const auto opened_at = SteadyClock::now();
-    const uint64_t id = log.open(clock.to_ns(opened_at));
-    RelayConnection::Context context{clock, &log, [this](uint64_t id) { open.erase(id); }};
     boost::system::error_code local_ec, peer_ec;
     tcp::endpoint local = socket.local_endpoint(local_ec);
     tcp::endpoint peer = socket.remote_endpoint(peer_ec);
+    const uint64_t id = log.open(clock.to_ns(opened_at), peer_ec ? 0 : peer.port(), local_ec ? 0 : local.port());
+    RelayConnection::Context context{clock, &log, [this](uint64_t id) { open.erase(id); }};
     auto connection = std::make_shared<RelayConnection>(std::move(context), id, std::move(socket), opened_at);
     for (const auto& [toxic_id, spec] : toxic_specs) {
         connection->attach(toxic_id, toxics::make_link(spec, {opened_at, opened_at, &rng}));

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace draincheck {
 
@@ -11,6 +12,9 @@ struct ProxyConnection {
     enum class Closer { target, dependency, proxy, end_of_run };
     uint64_t id = 0;                         // 1, 2, ... in accept order, per proxy
     int64_t opened_ns = 0;                   // RunClock time of accept
+    // The connection as the target sees it: from its local port to the proxy's port (loopback).
+    uint16_t target_port = 0;
+    uint16_t proxy_port = 0;
     std::optional<int64_t> closed_ns;        // first close seen (either side); nullopt = still open
     std::optional<Closer> closed_by;
     std::string close_detail;                // e.g. "EOF", "connection reset", "upstream refused", "toxic reset_peer"
@@ -28,5 +32,14 @@ struct ProxyConnection {
 };
 
 const char* closer_name(ProxyConnection::Closer c);
+
+// A connection to a dependency's proxy that processes of the target's group still had open at one
+// moment (the instant one of them began to exit), and which processes those were.
+struct HeldConnection {
+    uint16_t proxy_port = 0;
+    uint16_t target_port = 0;
+    std::vector<int> holders;
+    bool held(const ProxyConnection& c) const { return c.proxy_port == proxy_port && c.target_port == target_port; }
+};
 
 }  // namespace draincheck

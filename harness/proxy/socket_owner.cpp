@@ -3,10 +3,12 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <vector>
 
@@ -46,6 +48,11 @@ std::string process_name(int pid) {
     return name;
 }
 
+bool is_loopback(const ip::address& a) {
+    if (a.is_v6() && a.to_v6().is_v4_mapped()) return ip::make_address_v4(ip::v4_mapped, a.to_v6()).is_loopback();
+    return a.is_loopback();
+}
+
 bool same_endpoint(const ip::tcp::endpoint& a, const ip::tcp::endpoint& b) {
     if (a.port() != b.port()) return false;
     auto v6 = [](const ip::address& addr) {
@@ -54,8 +61,10 @@ bool same_endpoint(const ip::tcp::endpoint& a, const ip::tcp::endpoint& b) {
     return v6(a.address()) == v6(b.address());
 }
 
-std::optional<uint64_t> find_inode_in(const char* path, const ip::tcp::endpoint& local,
-                                      const ip::tcp::endpoint& remote) {
+// Calls `row(local, remote, inode)` for each socket of /proc/net/tcp or tcp6 that a file refers to
+// (inode 0 is a socket none does any more: TIME_WAIT, orphaned); stops when it returns true.
+template <typename Row>
+void for_each_tcp_socket(const char* path, Row row) {
     std::ifstream in(path);
     std::string line;
     std::getline(in, line);   // header
@@ -68,13 +77,57 @@ std::optional<uint64_t> find_inode_in(const char* path, const ip::tcp::endpoint&
         }
         const auto l = parse_proc_net_endpoint(local_field);
         const auto r = parse_proc_net_endpoint(remote_field);
-        if (!l || !r || !same_endpoint(*l, local) || !same_endpoint(*r, remote)) continue;
         uint64_t number = 0;
         auto [end, ec] = std::from_chars(inode.data(), inode.data() + inode.size(), number);
-        // Inode 0: a socket no file refers to any more (TIME_WAIT, orphaned).
-        if (ec == std::errc{} && number != 0) return number;
+        if (!l || !r || ec != std::errc{} || number == 0) continue;
+        if (row(*l, *r, number)) return;
     }
-    return std::nullopt;
+}
+
+std::optional<uint64_t> find_inode_in(const char* path, const ip::tcp::endpoint& local,
+                                      const ip::tcp::endpoint& remote) {
+    std::optional<uint64_t> found;
+    for_each_tcp_socket(path, [&](const ip::tcp::endpoint& l, const ip::tcp::endpoint& r, uint64_t inode) {
+        if (same_endpoint(l, local) && same_endpoint(r, remote)) found = inode;
+        return found.has_value();
+    });
+    return found;
+}
+
+// The inodes of the sockets process `pid` has open.
+std::vector<uint64_t> socket_inodes_of(int pid) {
+    std::vector<uint64_t> inodes;
+    const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+    DIR* d = opendir(dir.c_str());
+    if (d == nullptr) return inodes;
+    std::array<char, 64> target{};
+    constexpr std::string_view prefix = "socket:[";
+    while (dirent* entry = readdir(d)) {
+        if (entry->d_name[0] == '.') continue;
+        const ssize_t n = readlinkat(dirfd(d), entry->d_name, target.data(), target.size());
+        if (n <= ssize_t(prefix.size()) || std::string_view(target.data(), prefix.size()) != prefix) continue;
+        uint64_t inode = 0;
+        auto [end, ec] = std::from_chars(target.data() + prefix.size(), target.data() + n, inode);
+        if (ec == std::errc{}) inodes.push_back(inode);
+    }
+    closedir(d);
+    return inodes;
+}
+
+// The pids of every process whose process group is `pgid`.
+std::vector<int> group_members(int pgid) {
+    std::vector<int> pids;
+    DIR* proc = opendir("/proc");
+    if (proc == nullptr) return pids;
+    while (dirent* entry = readdir(proc)) {
+        int pid = 0;
+        const char* name = entry->d_name;
+        auto [end, ec] = std::from_chars(name, name + std::strlen(name), pid);
+        if (ec != std::errc{} || *end != '\0' || pid <= 0) continue;
+        if (process_group(pid) == pgid) pids.push_back(pid);
+    }
+    closedir(proc);
+    return pids;
 }
 
 bool has_socket_open(int pid, const std::string& link_text) {
@@ -142,22 +195,29 @@ std::optional<int> process_group(int pid) {
 
 std::optional<SocketOwner> socket_inode_owner(uint64_t inode, int pgid) {
     const std::string link_text = "socket:[" + std::to_string(inode) + "]";
-    DIR* proc = opendir("/proc");
-    if (proc == nullptr) return std::nullopt;
-    std::optional<SocketOwner> owner;
-    while (dirent* entry = readdir(proc)) {
-        int pid = 0;
-        const char* name = entry->d_name;
-        auto [end, ec] = std::from_chars(name, name + std::strlen(name), pid);
-        if (ec != std::errc{} || *end != '\0' || pid <= 0) continue;
-        if (process_group(pid) != pgid) continue;
-        if (has_socket_open(pid, link_text)) {
-            owner = SocketOwner{pid, process_name(pid)};
-            break;
-        }
+    for (int pid : group_members(pgid))
+        if (has_socket_open(pid, link_text)) return SocketOwner{pid, process_name(pid)};
+    return std::nullopt;
+}
+
+std::vector<HeldConnection> connections_held_by_group(int pgid, const std::vector<uint16_t>& proxy_ports) {
+    // The loopback connections to a proxy port, by the inode of their near end.
+    std::map<uint64_t, HeldConnection> to_proxies;
+    for (const char* path : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        for_each_tcp_socket(path, [&](const ip::tcp::endpoint& l, const ip::tcp::endpoint& r, uint64_t inode) {
+            bool proxy = std::find(proxy_ports.begin(), proxy_ports.end(), r.port()) != proxy_ports.end();
+            if (proxy && is_loopback(r.address())) to_proxies[inode] = HeldConnection{r.port(), l.port(), {}};
+            return false;
+        });
     }
-    closedir(proc);
-    return owner;
+    std::vector<HeldConnection> held;
+    if (to_proxies.empty()) return held;
+    for (int pid : group_members(pgid))
+        for (uint64_t inode : socket_inodes_of(pid))
+            if (auto it = to_proxies.find(inode); it != to_proxies.end()) it->second.holders.push_back(pid);
+    for (auto& [inode, c] : to_proxies)
+        if (!c.holders.empty()) held.push_back(std::move(c));
+    return held;
 }
 
 std::optional<SocketOwner> find_peer_owner(const ip::tcp::endpoint& accepted_local, const ip::tcp::endpoint& peer,

@@ -2,12 +2,15 @@
 // Which process owns the other end of a loopback TCP connection, from /proc. The proxy uses it to
 // tell which of the target's processes opened a connection, and whether that process was already
 // exiting when the connection closed (then the kernel closed it, not the program).
+#include "proxy/proxy_connection.h"
+
 #include <boost/asio/ip/tcp.hpp>
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace draincheck {
 
@@ -28,6 +31,10 @@ std::optional<SocketOwner> socket_inode_owner(uint64_t inode, int pgid);
 // whose remote endpoint is `accepted_local`, looked for in process group `pgid` only.
 std::optional<SocketOwner> find_peer_owner(const boost::asio::ip::tcp::endpoint& accepted_local,
                                            const boost::asio::ip::tcp::endpoint& peer, int pgid);
+
+// The connections to the loopback `proxy_ports` that processes of group `pgid` have open now, with
+// the processes holding each. Asked the moment a process of the group begins to exit.
+std::vector<HeldConnection> connections_held_by_group(int pgid, const std::vector<uint16_t>& proxy_ports);
 
 // True if the process is gone, a zombie, dead, or has started exiting (PF_EXITING).
 bool process_exiting(int pid);

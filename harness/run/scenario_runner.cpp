@@ -7,6 +7,7 @@
 #include "fleet/replica_set.h"
 #include "load/load_generator.h"
 #include "proxy/fault_proxy.h"
+#include "proxy/socket_owner.h"
 #include "supervisor/listener_watch.h"
 #include "supervisor/orphan_guard.h"
 #include "supervisor/ready_probe.h"
@@ -16,6 +17,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <csignal>
@@ -38,16 +41,18 @@ constexpr auto kLogDrainGrace = std::chrono::milliseconds(500);
 // proxy's thread and may fire a little late.
 constexpr auto kSettleMargin = std::chrono::milliseconds(50);
 
-LaunchSpec launch_spec(const RunPlan& plan, RunObserver& observer) {
+LaunchSpec launch_spec(const RunPlan& plan, RunObserver& observer, std::function<void(pid_t)> on_exit_stop) {
     LaunchSpec spec = plan.launch;
     spec.on_line = [&observer](const LogLine& l) { observer.on_log(l); };
+    spec.on_exit_stop = std::move(on_exit_stop);
     return spec;
 }
 
 class Run {
 public:
     Run(const RunPlan& plan, RunObserver& observer)
-        : plan_(plan), spec_(plan.scenario), observer_(observer), target_(io_, clock_, launch_spec(plan, observer)),
+        : plan_(plan), spec_(plan.scenario), observer_(observer),
+          target_(io_, clock_, launch_spec(plan, observer, exit_stop_recorder())),
           progress_timer_(io_), after_exit_timer_(io_), drain_probe_timer_(io_), listener_timer_(io_), finish_timer_(io_),
           outage_probe_timer_(io_), settle_timer_(io_),
           signals_(io_, SIGINT, SIGTERM) {}
@@ -79,6 +84,24 @@ private:
     void emit_event(RunEvent e) {
         result_.events.push_back(std::move(e));
         observer_.on_event(result_.events.back());
+    }
+
+    // ---- what the target still holds as it exits ----------------------------------------------
+    // With dependencies, the target and what it forks are traced: the moment one of them begins to
+    // exit, the group's open connections to the dependencies' proxies are the fact that decides
+    // whether the target closed them (dependency_checks.cpp).
+    std::function<void(pid_t)> exit_stop_recorder() {
+        if (plan_.scenario.dependencies.empty() || plan_.scenario.fleet) return nullptr;
+        return [this](pid_t pid) {
+            std::vector<uint16_t> proxy_ports;
+            for (const auto& d : plan_.dependencies) proxy_ports.push_back(d.proxy_port);
+            ExitStop stop{pid, clock_.now_ns(), pid == target_.pid(), connections_held_by_group(target_.pid(), proxy_ports)};
+            if (stop.target || !stop.held.empty())
+                emit_at(EventType::note, stop.at_ns,
+                        fmt::format("{} {} began to exit holding {} dependency connection{}", stop.target ? "the target" : "process",
+                                    pid, stop.held.size(), stop.held.size() == 1 ? "" : "s"));
+            result_.exit_stops.push_back(std::move(stop));
+        };
     }
 
     // ---- start-up ---------------------------------------------------------------------------
@@ -132,6 +155,7 @@ private:
             return cannot_start(std::string("target ") + e.what());   // e.g. "target command not found: ..."
         }
         result_.pid = target_.pid();
+        result_.exit_trace_error = target_.trace_error();
         for (auto& d : dependencies_) d->set_target_group(target_.pid());   // the target leads its own group
         emit(EventType::spawned, "pid " + std::to_string(target_.pid()));
         cancel_ready_ = async_wait_ready(io_, plan_.host, plan_.port, spec_.target.ready,

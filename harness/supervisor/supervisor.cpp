@@ -2,11 +2,13 @@
 
 #include "common/signals.h"
 
+#include "supervisor/exit_tracer.h"
 #include "supervisor/fd_limit.h"
 #include "supervisor/log_capture.h"
 #include "supervisor/orphan_guard.h"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/process/v2.hpp>
 
@@ -95,6 +97,36 @@ struct Supervisor::Impl {
         if (pid > 0) ::kill(-pid, SIGKILL);
     }
 
+    // The process has exited with wait status `status`.
+    void exited(int status, const std::function<void(const ExitInfo&)>& on_exit, std::shared_ptr<Impl> self) {
+        ExitInfo info;
+        info.exited = true;
+        info.at_ns = clock.now_ns();
+        if (WIFSIGNALED(status)) info.signal = WTERMSIG(status);
+        else info.code = WEXITSTATUS(status);
+        info.forced = forced;
+        running = false;
+        grace.cancel();
+        kill_group();   // children the target left behind go with it
+        // The exit is known: let go of the process handle (a pidfd), as a long fleet run starts many.
+        asio::post(io, [self] { self->process->detach(); });
+        on_exit(info);
+    }
+
+    // A traced process is waited for by the tracer (its stops come through waitpid too), woken by
+    // SIGCHLD; it goes on serving the processes the target forked after the target's own exit.
+    void await_traced(std::function<void(const ExitInfo&)> on_exit, std::shared_ptr<Impl> self) {
+        sigchld->async_wait([self, on_exit = std::move(on_exit)](const boost::system::error_code& ec, int) mutable {
+            Impl& s = *self;
+            if (ec || s.owner_gone || !s.tracer) return;
+            bool was_running = s.running;
+            std::optional<int> status = s.tracer->poll();
+            if (was_running && status) s.exited(*status, on_exit, self);
+            if (s.owner_gone || !s.tracer) return;   // on_exit may have destroyed the supervisor
+            if (s.tracer->tracing()) s.await_traced(std::move(on_exit), std::move(self));
+        });
+    }
+
     asio::io_context& io;
     RunClock clock;
     LaunchSpec spec;
@@ -102,6 +134,9 @@ struct Supervisor::Impl {
     std::shared_ptr<PipeReader> out, err;
     asio::steady_timer grace;
     std::unique_ptr<bp::process> process;
+    std::unique_ptr<asio::signal_set> sigchld;   // only while tracing
+    std::unique_ptr<ExitTracer> tracer;
+    std::string trace_error;
     pid_t pid = 0;
     bool running = false;
     bool forced = false;
@@ -124,9 +159,15 @@ Supervisor::~Supervisor() {
     s.err->close();
     if (!s.process) return;
     s.kill_group();
+    if (s.tracer) {
+        if (s.running) s.tracer->reap_killed();   // SIGKILL was sent: this returns promptly
+        s.running = false;
+        s.tracer.reset();
+        s.sigchld.reset();
+    }
     if (s.running) {
         int status;
-        ::waitpid(s.pid, &status, 0);   // SIGKILL was sent: this returns promptly
+        while (::waitpid(s.pid, &status, 0) < 0 && errno == EINTR) {}   // SIGKILL was sent: prompt
         s.running = false;
     }
     // The exit wait, if still queued, completes with an error and finds owner_gone.
@@ -154,12 +195,15 @@ void Supervisor::start(std::function<void(const ExitInfo&)> on_exit) {
     for (const auto& [k, v] : env) env_list.push_back(k + "=" + v);
 
     auto cwd = s.spec.cwd.empty() ? fs::current_path().string() : s.spec.cwd;
+    // Before the spawn, so that no SIGCHLD of the traced process can be missed.
+    if (s.spec.on_exit_stop) s.sigchld = std::make_unique<asio::signal_set>(s.io, SIGCHLD);
     try {
         s.process = std::make_unique<bp::process>(
             s.io.get_executor(), bp::filesystem::path(program.string()), args,
             bp::process_stdio{nullptr, s.out->pipe(), s.err->pipe()}, bp::process_start_dir{cwd},
             bp::process_environment{env_list}, ChildSetup{::getpid()});
     } catch (const boost::system::system_error& e) {
+        s.sigchld.reset();
         throw LaunchError(LaunchError::Kind::spawn_failed, "cannot start " + program.string() + ": " + e.code().message());
     }
     s.pid = s.process->id();
@@ -171,22 +215,17 @@ void Supervisor::start(std::function<void(const ExitInfo&)> on_exit) {
     s.out->start(pipe_eof);
     s.err->start(pipe_eof);
 
+    if (s.spec.on_exit_stop) {
+        s.tracer = ExitTracer::seize(s.pid, [weak](pid_t pid) {
+            if (auto self = weak.lock(); self && !self->owner_gone) self->spec.on_exit_stop(pid);
+        }, s.trace_error);
+        if (s.tracer) return s.await_traced(std::move(on_exit), impl_);
+        s.sigchld.reset();   // not traced: waited for like any other process
+    }
     s.process->async_wait([self = impl_, on_exit = std::move(on_exit)](boost::system::error_code, int) {
         Impl& s = *self;
         if (s.owner_gone) return;   // the destructor killed and reaped the process
-        ExitInfo info;
-        info.exited = true;
-        info.at_ns = s.clock.now_ns();
-        int status = s.process->native_exit_code();
-        if (WIFSIGNALED(status)) info.signal = WTERMSIG(status);
-        else info.code = WEXITSTATUS(status);
-        info.forced = s.forced;
-        s.running = false;
-        s.grace.cancel();
-        s.kill_group();   // children the target left behind go with it
-        // The exit is known: let go of the process handle (a pidfd), as a long fleet run starts many.
-        asio::post(s.io, [self] { self->process->detach(); });
-        on_exit(info);
+        s.exited(s.process->native_exit_code(), on_exit, self);
     });
 }
 
@@ -235,6 +274,8 @@ void Supervisor::on_logs_closed(std::function<void()> handler) {
     if (impl_->pipes_closed == 2) return handler();
     impl_->logs_closed_handler = std::move(handler);
 }
+
+const std::string& Supervisor::trace_error() const { return impl_->trace_error; }
 
 std::vector<LogLine> Supervisor::log_tail() const { return impl_->ring->tail(); }
 uint64_t Supervisor::log_lines_total() const { return impl_->ring->lines_total(); }

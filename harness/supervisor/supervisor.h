@@ -32,6 +32,9 @@ struct LaunchSpec {
     size_t log_tail_lines = 200;               // lines kept per run (stdout and stderr together)
     size_t log_line_max_bytes = 4096;          // longer lines are cut (and marked)
     std::function<void(const LogLine&)> on_line;  // each captured line as it arrives (optional)
+    // When set, the process and the processes it forks are traced (exit_tracer.h): this runs, on the
+    // io thread, the moment each of them begins to exit, while its descriptors are still open.
+    std::function<void(pid_t pid)> on_exit_stop;
 };
 
 struct LaunchError : std::runtime_error {
@@ -78,6 +81,9 @@ public:
     // Calls `handler` (on the io thread) once stdout and stderr have both reached EOF; at once if
     // they already have.
     void on_logs_closed(std::function<void()> handler);
+
+    // With LaunchSpec::on_exit_stop: why the process could not be traced (empty if it is).
+    const std::string& trace_error() const;
 
     // Output captured so far (bounded tail), in arrival order, and counters.
     std::vector<LogLine> log_tail() const;

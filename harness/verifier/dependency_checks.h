@@ -5,13 +5,15 @@
 #include "verifier/verdict.h"
 
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
 namespace draincheck {
 
-// expect.dependency_closed_before_exit
-Assertion check_dependency_closed_before_exit(const RunResult& run);
+// expect.dependency_closed_before_exit. Judged by what the target's group held the moment it began to
+// exit where that was seen (run.exit_stops); a warning says when the weaker rule had to be used.
+Assertion check_dependency_closed_before_exit(const RunResult& run, std::vector<std::string>& warnings);
 // expect.dependency_down: one assertion per key set (max_latency, ready_fails, recovers_within).
 std::vector<Assertion> check_dependency_down(const RunResult& run);
 

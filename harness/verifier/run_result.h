@@ -32,6 +32,15 @@ struct DependencyResult {
     std::vector<LogLine> log_tail;           // its own output (the last process's)
 };
 
+// The moment a process of the target's group began to exit (ptrace's exit stop, before the kernel
+// closed its descriptors), and the dependency connections the group still held then.
+struct ExitStop {
+    int pid = 0;
+    int64_t at_ns = 0;
+    bool target = false;                     // the target's own process (not one it forked)
+    std::vector<HeldConnection> held;
+};
+
 struct RunResult {
     Scenario scenario;
     std::string host;
@@ -54,6 +63,10 @@ struct RunResult {
     std::vector<DependencyResult> dependencies;   // in scenario order
     std::vector<DrainProbe> outage_probes;   // the target's ready probes while a dependency was down
     std::optional<FleetResult> fleet;        // [fleet] runs: the replicas and the balancer
+    // With dependencies: each exit of a process of the target's group, seen as it began; and why the
+    // target could not be traced, if it could not (then closes are judged by the weaker rule).
+    std::vector<ExitStop> exit_stops;
+    std::string exit_trace_error;
 };
 
 // The instants that split this run into phases. A fleet run has no single stop signal: its

@@ -48,7 +48,7 @@ public:
         if (e.refused_after_close_clean) v.assertions.push_back(refused_after_close(v.warnings));
         if (e.ready_fails_during_drain) v.assertions.push_back(ready_fails_during_drain(*e.ready_fails_during_drain));
         if (e.dependency_closed_before_exit) {
-            Assertion a = check_dependency_closed_before_exit(run_);
+            Assertion a = check_dependency_closed_before_exit(run_, v.warnings);
             if (!*e.dependency_closed_before_exit) {   // asserting the bug is present: the inverse
                 a.expected = "false";
                 a.passed = !a.passed && a.reason.find("no connection") == std::string::npos;

@@ -93,18 +93,95 @@ TEST(DependencyChecks, AGoodbyeNeedsBytesFromTheTarget) {
 TEST(DependencyChecks, ClosedBeforeExitNamesTheConnectionsLeftOpen) {
     RunResult run = run_with({}, {}, {conn(C::target, 8400 * kMs), conn(C::target, 8499 * kMs, true)});
     run.dependencies[0].connections[1].id = 2;
-    Assertion a = check_dependency_closed_before_exit(run);
+    std::vector<std::string> warnings;
+    Assertion a = check_dependency_closed_before_exit(run, warnings);
     EXPECT_FALSE(a.passed);
     EXPECT_EQ(a.observed, "1 of 2 connections left open until exit");
     EXPECT_NE(a.reason.find("redis #2 (pid 42 service"), std::string::npos) << a.reason;
     EXPECT_EQ(a.reason.find("redis #1"), std::string::npos) << a.reason;
+    // No exit stop was seen: the weaker rule decided, and the verdict says so.
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("weaker rule"), std::string::npos) << warnings[0];
 
     run.dependencies[0].connections.pop_back();
-    EXPECT_TRUE(check_dependency_closed_before_exit(run).passed);
+    EXPECT_TRUE(check_dependency_closed_before_exit(run, warnings).passed);
+}
+
+// With the target traced, the fact decides: what its group still held the moment it began to exit.
+ProxyConnection at_ports(ProxyConnection c, uint16_t target_port) {
+    c.proxy_port = 6000;
+    c.target_port = target_port;
+    return c;
+}
+
+ExitStop exit_stop(int pid, bool target, std::vector<HeldConnection> held) {
+    return ExitStop{pid, kExitNs - 1 * kMs, target, std::move(held)};
+}
+
+TEST(DependencyChecks, AConnectionHeldAsTheTargetBeganToExitWasLeftToTheKernel) {
+    RunResult run = run_with({});
+    run.exit_stops.push_back(exit_stop(42, true, {HeldConnection{6000, 50001, {42}}}));
+    ConnectionJudgement held = judge_connection(at_ports(conn(C::target, 8499 * kMs, true), 50001), run);
+    EXPECT_FALSE(held.ok);
+    EXPECT_NE(held.how.find("still open when the target began to exit (held by pid 42)"), std::string::npos) << held.how;
+    // Closed by the target itself, even if the proxy read its close only once the process was exiting.
+    ConnectionJudgement closed = judge_connection(at_ports(conn(C::target, 8499 * kMs, true), 50002), run);
+    EXPECT_TRUE(closed.ok) << closed.how;
+    EXPECT_EQ(closed.how, "closed by the target before it began to exit");
+    // A connection reset by the target (SO_LINGER 0) is a close like any other.
+    ConnectionJudgement reset = judge_connection(at_ports(conn(C::target, 8400 * kMs, false, "connection reset"), 50003), run);
+    EXPECT_TRUE(reset.ok) << reset.how;
+    std::vector<std::string> warnings;
+    run.dependencies[0].connections = {at_ports(conn(C::target, 8499 * kMs, true), 50002)};
+    EXPECT_TRUE(check_dependency_closed_before_exit(run, warnings).passed);
+    EXPECT_TRUE(warnings.empty());
+}
+
+TEST(DependencyChecks, AGoodbyeSentBeforeTheExitStillCountsWhenTheSocketWasHeld) {
+    RunResult run = run_with({});
+    run.exit_stops.push_back(exit_stop(42, true, {HeldConnection{6000, 50001, {42}}}));
+    ProxyConnection quit = at_ports(conn(C::target, 8499 * kMs, true), 50001);
+    quit.bytes_up = 6;
+    quit.dependency_closed_by_itself = true;
+    EXPECT_TRUE(judge_connection(quit, run).ok);
+    quit.bytes_up = 0;   // the dependency closed, but nothing was said to it
+    EXPECT_FALSE(judge_connection(quit, run).ok);
+}
+
+// A child that inherited the socket still holds it when the target begins to exit: judged on the group.
+TEST(DependencyChecks, AForkedChildHoldingTheConnectionAtTheTargetsExitCounts) {
+    RunResult run = run_with({});
+    run.exit_stops.push_back(exit_stop(42, true, {HeldConnection{6000, 50001, {42, 43}}}));
+    ConnectionJudgement j = judge_connection(at_ports(conn(C::target, 8700 * kMs, true), 50001), run);
+    EXPECT_FALSE(j.ok);
+    EXPECT_NE(j.how.find("held by pid 42, 43"), std::string::npos) << j.how;
+}
+
+// A process the target forked, that alone held the connection as it began to exit, left it too.
+TEST(DependencyChecks, AForkedProcessThatExitsHoldingItAloneLeftItToTheKernel) {
+    RunResult run = run_with({});
+    run.exit_stops.push_back(exit_stop(43, false, {HeldConnection{6000, 50001, {43}}}));
+    run.exit_stops.push_back(exit_stop(42, true, {}));
+    ProxyConnection c = at_ports(conn(C::target, 8000 * kMs, true), 50001);
+    ConnectionJudgement j = judge_connection(c, run);
+    EXPECT_FALSE(j.ok);
+    EXPECT_NE(j.how.find("pid 43, forked by the target"), std::string::npos) << j.how;
+    // Shared with another process at that moment: that exit did not close it.
+    run.exit_stops[0].held[0].holders = {43, 44};
+    EXPECT_TRUE(judge_connection(c, run).ok);
+}
+
+TEST(DependencyChecks, AConnectionOpenedAfterTheExitStopIsJudgedTheWeakerWay) {
+    RunResult run = run_with({});
+    run.exit_stops.push_back(exit_stop(42, true, {}));
+    ProxyConnection late = at_ports(conn(C::target, 8499 * kMs, true), 50009);
+    late.opened_ns = kExitNs;   // by a child, after the target had begun to exit
+    EXPECT_FALSE(judge_connection(late, run).ok);
 }
 
 TEST(DependencyChecks, NoConnectionThroughTheProxyCannotPass) {
-    Assertion a = check_dependency_closed_before_exit(run_with({}));
+    std::vector<std::string> warnings;
+    Assertion a = check_dependency_closed_before_exit(run_with({}), warnings);
     EXPECT_FALSE(a.passed);
     EXPECT_NE(a.reason.find("opened no connection"), std::string::npos);
 }
