@@ -84,6 +84,7 @@ json dependencies_json(const RunResult& run) {
         for (const ProxyConnection& c : d.connections) {
             ConnectionJudgement j = judge_connection(c, run);
             connections.push_back({{"id", c.id},
+                                   {"target_port", c.target_port},
                                    {"opened_s", seconds(c.opened_ns)},
                                    {"closed_s", optional_s(c.closed_ns)},
                                    {"closed_by", c.closed_by ? json(closer_name(*c.closed_by)) : json(nullptr)},
@@ -104,6 +105,17 @@ json dependencies_json(const RunResult& run) {
                         {"connections", connections}, {"outages", outages}, {"log_tail", log_tail_json(d.log_tail)}});
     }
     return list;
+}
+
+json exit_stops_json(const RunResult& run) {
+    json stops = json::array();
+    for (const ExitStop& s : run.exit_stops) {
+        json held = json::array();
+        for (const HeldConnection& h : s.held)
+            held.push_back({{"proxy_port", h.proxy_port}, {"target_port", h.target_port}, {"holders", h.holders}});
+        stops.push_back({{"pid", s.pid}, {"at_s", seconds(s.at_ns)}, {"target", s.target}, {"held", held}});
+    }
+    return stops;
 }
 
 json fleet_json(const RunResult& run) {
@@ -200,6 +212,8 @@ json make_json_report(const RunResult& run, const Verdict& verdict, const RunSta
         outage_probes.push_back({{"at_s", seconds(p.at_ns)}, {"ready", p.ready}, {"detail", p.detail}});
     j["outage_probes"] = outage_probes;
     j["dependencies"] = dependencies_json(run);
+    j["exit_stops"] = exit_stops_json(run);
+    j["exit_trace_error"] = run.exit_trace_error;
     j["fleet"] = fleet_json(run);
 
     auto bucket_list = [](const std::vector<SecondBucket>& buckets, const char* index_name, double width_s) {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <climits>
 
 namespace draincheck {
 namespace {
@@ -71,8 +72,18 @@ std::optional<std::string> left_open_at_exit(const ProxyConnection& c, const Run
 
 ConnectionJudgement judge_connection(const ProxyConnection& c, const RunResult& run) {
     using C = ProxyConnection::Closer;
-    bool before_exit = c.closed_ns && (!run.exit.exited || *c.closed_ns <= run.exit.at_ns);
     if (!c.closed_by || *c.closed_by == C::end_of_run) return {false, "still open when the run ended"};
+    if (*c.closed_by == C::proxy) return {true, "closed by a toxic (" + c.close_detail + ")"};
+    if (*c.closed_by == C::dependency) {
+        if (c.close_detail == "dependency killed") return {true, "reset: the dependency was killed"};
+        if (c.close_detail.starts_with("upstream")) return {true, "refused: the dependency was down"};
+    }
+    // When the target began to exit: the moment of its exit stop where it was seen, else its exit.
+    const ExitStop* stop = target_exit_stop(run);
+    int64_t exit_began = stop ? stop->at_ns : run.exit.exited ? run.exit.at_ns : INT64_MAX;
+    // The dependency ended it first, while the target still ran (e.g. after QUIT, or its idle timeout).
+    if (*c.closed_by == C::dependency && c.closed_ns && *c.closed_ns <= exit_began)
+        return {true, "closed by the dependency (e.g. after QUIT)"};
     // A goodbye is something the target sent (e.g. QUIT) that the dependency answered by closing, before
     // draincheck acted on it: a connection the target never wrote to carried none.
     bool goodbye = *c.closed_by == C::target && c.dependency_closed_by_itself && c.bytes_up > 0;
@@ -84,27 +95,18 @@ ConnectionJudgement judge_connection(const ProxyConnection& c, const RunResult& 
         return {false, *open_at_exit + ": closed by the kernel" +
                            (c.bytes_up == 0 ? std::string("; the target never wrote to it, so no goodbye was sent") : "")};
     }
-    if (decided && *c.closed_by == C::target) return {true, "closed by the target before it began to exit"};
+    if (decided) return {true, "closed by the target before it began to exit"};
 
-    // Otherwise (or for the dependency's and the proxy's closes), by who closed it first and when.
-    switch (*c.closed_by) {
-    case C::target:
-        if (c.owner_exiting_at_close && goodbye)
-            return {true, "closed by the target as it exited, after a goodbye the dependency answered"};
-        if (c.owner_exiting_at_close && c.bytes_up == 0)
-            return {false, "left open until the target exited (closed by the kernel); the target never wrote to it, "
-                           "so no goodbye was sent"};
-        if (c.owner_exiting_at_close) return {false, "left open until the target exited (closed by the kernel)"};
-        return {true, "closed by the target"};
-    case C::dependency:
-        if (c.close_detail == "dependency killed") return {true, "reset: the dependency was killed"};
-        if (c.close_detail.starts_with("upstream")) return {true, "refused: the dependency was down"};
-        return before_exit || decided ? ConnectionJudgement{true, "closed by the dependency (e.g. after QUIT)"}
-                                      : ConnectionJudgement{false, "closed by the dependency after the target exited"};
-    case C::proxy: return {true, "closed by a toxic (" + c.close_detail + ")"};
-    case C::end_of_run: break;
-    }
-    return {false, "still open when the run ended"};
+    // The weaker rule, without an exit stop: was the target's process already exiting when the proxy
+    // saw its side close?
+    if (*c.closed_by == C::dependency) return {false, "closed by the dependency after the target exited"};
+    if (c.owner_exiting_at_close && goodbye)
+        return {true, "closed by the target as it exited, after a goodbye the dependency answered"};
+    if (c.owner_exiting_at_close && c.bytes_up == 0)
+        return {false, "left open until the target exited (closed by the kernel); the target never wrote to it, "
+                       "so no goodbye was sent"};
+    if (c.owner_exiting_at_close) return {false, "left open until the target exited (closed by the kernel)"};
+    return {true, "closed by the target"};
 }
 
 Assertion check_dependency_closed_before_exit(const RunResult& run, std::vector<std::string>& warnings) {
