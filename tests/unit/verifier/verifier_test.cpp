@@ -96,7 +96,7 @@ TEST(Verifier, KeepAliveRaceCountsOnlyForNonIdempotentRequests) {
     run.scenario.expect.dropped_inflight = 0;
     Verdict get = verify(run);
     EXPECT_TRUE(get.passed);
-    EXPECT_NE(only(get).observed.find("1 closed_idle on idempotent requests not counted"), std::string::npos);
+    EXPECT_NE(only(get).observed.find("1 closed_idle on idempotent requests: not counted"), std::string::npos);
     run.records = {rec(2100, 0, Outcome::closed_idle, kReusedConnection, 1)};              // POST
     Verdict post = verify(run);
     EXPECT_FALSE(post.passed);
@@ -118,7 +118,7 @@ TEST(Verifier, BacklogResetAsTheListenerClosesCountsOnlyForNonIdempotentRequests
     run.scenario.expect.refused_after_close_clean = true;
     Verdict get = verify(run);
     EXPECT_TRUE(get.passed) << get.summary;
-    EXPECT_NE(get.assertions[0].observed.find("1 idempotent request reset in the listen backlog"), std::string::npos)
+    EXPECT_NE(get.assertions[0].observed.find("1 dropped in the listen backlog race on idempotent requests: not counted"), std::string::npos)
         << get.assertions[0].observed;
     EXPECT_NE(get.assertions[1].observed.find("1 refused promptly"), std::string::npos) << get.assertions[1].observed;
 
