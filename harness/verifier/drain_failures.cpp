@@ -78,7 +78,8 @@ DrainJudgement DrainFailures::judge(const RequestRecord& r) const {
     case Outcome::timeout: return {DrainFailure::timeout_in_flight};
     case Outcome::send_error: return {DrainFailure::send_error_in_flight};
     case Outcome::http_error:
-        return {status_seen_before_signal(r) ? DrainFailure::usual_error_status_in_flight : DrainFailure::error_status_in_flight,
+        return {status_seen_before_signal(r) ? DrainFailure::usual_error_status_in_flight
+                                             : DrainFailure::error_status_in_flight,
                 r.status};
     case Outcome::ok:
         if (r.status >= 400 && r.status < 500 && !status_seen_before_signal(r))

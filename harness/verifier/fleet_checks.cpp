@@ -59,7 +59,8 @@ std::set<uint16_t> statuses_before_faults(const RunResult& run) {
 StoppingReplicaAttempt judge_attempt(const FleetResult& f, const BackendAttempt& b, const std::set<uint16_t>& usual) {
     if (b.replica < 0 || size_t(b.replica) >= f.replicas.size()) return StoppingReplicaAttempt::not_judged;
     const ReplicaResult& r = f.replicas[size_t(b.replica)];
-    if (!r.signalled_ns || r.stopped_by == "kill_replica") return StoppingReplicaAttempt::not_judged;   // a crash drops by definition
+    // Never told to stop, or crashed on purpose (a crash drops by definition).
+    if (!r.signalled_ns || r.stopped_by == "kill_replica") return StoppingReplicaAttempt::not_judged;
     // Accepted before the signal (or on a connection it held), ended after it.
     if (b.started_ns >= *r.signalled_ns || b.ended_ns < *r.signalled_ns) return StoppingReplicaAttempt::not_judged;
     switch (b.outcome) {

@@ -2,6 +2,7 @@
 // kind, with hand-built records: no sockets, no processes.
 #include "verifier/breakdown.h"
 #include "verifier/verifier.h"
+#include "stopped_run.h"
 
 #include <gtest/gtest.h>
 
@@ -33,15 +34,10 @@ RequestRecord ok(uint32_t started_ms, uint32_t ended_ms, uint16_t status = 200, 
 }
 
 RunResult run_with(std::vector<RequestRecord> records) {
-    RunResult run;
-    run.scenario.load.mix = {RequestTemplate{"GET", "/work?ms=800", {}, "", 1}, RequestTemplate{"GET", "/", {}, "", 1}};
+    RunResult run = draincheck::testing::stopped_run(
+        {RequestTemplate{"GET", "/work?ms=800", {}, "", 1}, RequestTemplate{"GET", "/", {}, "", 1}}, std::move(records),
+        kSignalNs, kExitNs);
     run.scenario.expect.dropped_inflight = 0;
-    run.stop_signal_ns = kSignalNs;
-    run.stop_signal = SIGTERM;
-    run.exit.exited = true;
-    run.exit.at_ns = kExitNs;
-    run.exit.code = 0;
-    run.records = std::move(records);
     return run;
 }
 

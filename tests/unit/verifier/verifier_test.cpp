@@ -1,6 +1,7 @@
 // The verifier with hand-built records: no sockets, no processes.
 #include "verifier/run_stats.h"
 #include "verifier/verifier.h"
+#include "stopped_run.h"
 
 #include <gtest/gtest.h>
 
@@ -28,16 +29,8 @@ RequestRecord rec(uint32_t started_ms, uint32_t duration_ms, Outcome o, uint8_t 
 }
 
 RunResult run_with(std::vector<RequestRecord> records) {
-    RunResult run;
-    run.scenario.load.mix = {RequestTemplate{"GET", "/", {}, "", 1}, RequestTemplate{"POST", "/orders", {}, "x", 1}};
-    run.load_started_ns = 0;
-    run.stop_signal_ns = kSignalNs;
-    run.stop_signal = SIGTERM;
-    run.exit.exited = true;
-    run.exit.at_ns = kExitNs;
-    run.exit.code = 0;
-    run.records = std::move(records);
-    return run;
+    return draincheck::testing::stopped_run({RequestTemplate{"GET", "/", {}, "", 1}, RequestTemplate{"POST", "/orders", {}, "x", 1}},
+                                std::move(records), kSignalNs, kExitNs);
 }
 
 const Assertion& only(const Verdict& v) {
