@@ -54,7 +54,8 @@ public:
     // Started before the stop signal and not ended before it (false without a stop signal).
     bool in_flight_at_signal(const RequestRecord& r) const;
     // A new connection the kernel had completed into the listen backlog, reset as the listener closed
-    // with it: the application never read the request.
+    // with it: the application never read the request. Like closed_idle, a race no server can close by
+    // itself (a load balancer's deregistration delay does).
     bool is_backlog_reset(const RequestRecord& r) const;
 
 private:

@@ -20,6 +20,7 @@ namespace {
 
 // A refusal on loopback is immediate; a SYN left in a full or unserved backlog is retried after 1 s.
 constexpr uint32_t kPromptRefusalUs = 1'000'000;
+
 class Checker {
 public:
     explicit Checker(const RunResult& run)
@@ -281,6 +282,7 @@ private:
         return a;
     }
 
+    // Requests started before the stop signal that had not ended when it was sent.
     size_t in_flight_at_signal() const {
         return size_t(std::count_if(run_.records.begin(), run_.records.end(),
                                     [&](const RequestRecord& r) { return drain_.in_flight_at_signal(r); }));
