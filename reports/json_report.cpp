@@ -155,8 +155,9 @@ json fleet_json(const RunResult& run) {
         state.push_back({{"at_s", seconds(c.at_ns)}, {"when", c.when}, {"created_on", c.created_on},
                          {"read_on", c.read_on}, {"status", c.status}, {"ok", c.ok}, {"detail", c.detail}});
     json dropped = json::array();
-    for (const BackendAttempt* b : dropped_by_stopping_replicas(run))
-        dropped.push_back({{"request", b->request}, {"replica", b->replica}, {"ended_s", seconds(b->ended_ns)}});
+    for (const BackendAttempt* b : failed_by_stopping_replicas(run))
+        dropped.push_back({{"request", b->request}, {"replica", b->replica}, {"ended_s", seconds(b->ended_ns)},
+                           {"outcome", backend_outcome_name(b->outcome)}, {"status", b->status}});
     return {{"balancer", f.balancer}, {"port", f.lb_port}, {"replicas", replicas}, {"health", health},
             {"faults", faults}, {"state_checks", state}, {"backend_attempts", attempts},
             {"dropped_by_stopping_replicas", dropped}};
@@ -175,8 +176,11 @@ json make_json_report(const RunResult& run, const Verdict& verdict, const RunSta
     for (const Assertion& a : verdict.assertions) {
         json evidence = json::array();
         for (size_t i : a.evidence) evidence.push_back(request(run, bounds, i));
+        json breakdown = json::array();
+        for (const Tally& t : a.breakdown)
+            breakdown.push_back({{"kind", t.kind}, {"count", t.count}, {"counted", t.counted}, {"requests", t.requests}});
         assertions.push_back({{"name", a.name}, {"expected", a.expected}, {"observed", a.observed}, {"passed", a.passed},
-                              {"reason", a.reason}, {"evidence", evidence}});
+                              {"reason", a.reason}, {"evidence", evidence}, {"breakdown", breakdown}});
     }
     j["assertions"] = assertions;
 

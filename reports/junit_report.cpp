@@ -1,5 +1,7 @@
 #include "reports/junit_report.h"
 
+#include "verifier/breakdown.h"
+
 #include <fmt/format.h>
 
 
@@ -60,8 +62,11 @@ std::string make_junit_xml(const std::vector<ScenarioOutcomeForJunit>& scenarios
                                      xml_escape(a.name));
                 if (!a.passed) {
                     ++suite_failures;
-                    cases += fmt::format("      <failure message=\"{}\" type=\"assertion\">expected {}, observed {}</failure>\n",
-                                         xml_escape(a.reason), xml_escape(a.expected), xml_escape(a.observed));
+                    std::string kinds;
+                    for (const std::string& kind : breakdown_lines(a.breakdown)) kinds += "\n" + kind;
+                    cases += fmt::format("      <failure message=\"{}\" type=\"assertion\">expected {}, observed {}{}</failure>\n",
+                                         xml_escape(a.reason), xml_escape(a.expected), xml_escape(a.observed),
+                                         xml_escape(kinds));
                 }
                 cases += "    </testcase>\n";
             }

@@ -3,6 +3,7 @@
 #include "common/duration.h"
 #include "common/signals.h"
 #include "load/outcome.h"
+#include "verifier/breakdown.h"
 #include "verifier/dependency_checks.h"
 
 #include <fmt/format.h>
@@ -33,7 +34,8 @@ std::string describe_request(const RunResult& run, const PhaseBounds& bounds, si
     return fmt::format("#{} {} {} started {} ({}), connection {} ({}), {} bytes, {} at {} -> {}", index, t.method, t.path,
                        seconds(int64_t(r.started_us) * 1000), phase_name(bounds.phase_of(r)), r.connection_id,
                        r.has(kReusedConnection) ? "reused" : "new", r.response_bytes, how,
-                       seconds(int64_t(r.ended_at_us()) * 1000), outcome_name(r.outcome));
+                       seconds(int64_t(r.ended_at_us()) * 1000),
+                       std::string(outcome_name(r.outcome)) + (r.status ? " " + std::to_string(r.status) : ""));
 }
 
 }  // namespace
@@ -93,6 +95,8 @@ std::string summary_text(const RunResult& run, const Verdict& verdict, const Run
     PhaseBounds bounds = phase_bounds(run);
     for (const Assertion& a : verdict.assertions) {
         line(fmt::format("  {} {:<31} expected {:<12} observed {}", a.passed ? "ok  " : "FAIL", a.name, a.expected, a.observed));
+        if (!a.passed)
+            for (const std::string& kind : breakdown_lines(a.breakdown)) line("         " + kind);
         for (size_t i = 0; i < a.evidence.size() && i < kEvidenceShown; ++i)
             line("         " + describe_request(run, bounds, a.evidence[i]));
         if (a.evidence.size() > kEvidenceShown)

@@ -4,12 +4,14 @@
 #include "common/signals.h"
 #include "load/outcome.h"
 #include "verifier/assertion_text.h"
+#include "verifier/breakdown.h"
 #include "verifier/run_stats.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace draincheck {
 namespace {
@@ -29,6 +31,65 @@ std::vector<const ReplicaResult*> stopped_by_faults(const FleetResult& f) {
 std::string exit_text(const ReplicaResult& r) {
     if (!r.exit.exited) return "still running";
     return describe_exit(r.exit);
+}
+
+// How a replica stopped by a fault or the end of the run (not a crash) ended an attempt it had
+// accepted before its stop signal and was still serving at it.
+enum class StoppingReplicaAttempt {
+    not_judged,     // another replica's, not in flight at the signal, or answered well
+    unanswered,     // reset or timed out: dropped
+    error_status,   // answered >= 500, or a 4xx status the fleet never answered before its faults
+    usual_status,   // answered >= 500 with a status the fleet also answered before its faults: shown, not counted
+};
+
+// Statuses the fleet answered with before it was changed: before the first fleet fault began, or
+// without one, before the first replica was signalled. Backend attempts do not say which request kind
+// they carried, so the fleet's earlier answers stand for the same request's.
+std::set<uint16_t> statuses_before_faults(const RunResult& run) {
+    std::optional<int64_t> until = phase_bounds(run).stop_signal_ns;   // the first fleet fault's start
+    if (!until)
+        for (const ReplicaResult& r : run.fleet->replicas)
+            if (r.signalled_ns) until = std::min(until.value_or(INT64_MAX), *r.signalled_ns);
+    std::set<uint16_t> out;
+    for (const BackendAttempt& b : run.fleet->attempts)
+        if (b.status && (!until || b.ended_ns < *until)) out.insert(b.status);
+    return out;
+}
+
+StoppingReplicaAttempt judge_attempt(const FleetResult& f, const BackendAttempt& b, const std::set<uint16_t>& usual) {
+    if (b.replica < 0 || size_t(b.replica) >= f.replicas.size()) return StoppingReplicaAttempt::not_judged;
+    const ReplicaResult& r = f.replicas[size_t(b.replica)];
+    // Never told to stop, or crashed on purpose (a crash drops by definition).
+    if (!r.signalled_ns || r.stopped_by == "kill_replica") return StoppingReplicaAttempt::not_judged;
+    // Accepted before the signal (or on a connection it held), ended after it.
+    if (b.started_ns >= *r.signalled_ns || b.ended_ns < *r.signalled_ns) return StoppingReplicaAttempt::not_judged;
+    switch (b.outcome) {
+    case BackendOutcome::reset:
+    case BackendOutcome::timeout: return StoppingReplicaAttempt::unanswered;
+    case BackendOutcome::http_error:
+        return usual.count(b.status) ? StoppingReplicaAttempt::usual_status : StoppingReplicaAttempt::error_status;
+    case BackendOutcome::ok:
+        return b.status >= 400 && b.status < 500 && !usual.count(b.status) ? StoppingReplicaAttempt::error_status
+                                                                          : StoppingReplicaAttempt::not_judged;
+    case BackendOutcome::refused: break;
+    }
+    return StoppingReplicaAttempt::not_judged;
+}
+
+// The kind of a judged attempt, for the breakdown: "reset", "http_error 503", ...
+std::string attempt_kind(const BackendAttempt& b, StoppingReplicaAttempt how) {
+    std::string status = b.status ? " " + std::to_string(b.status) : "";
+    if (how == StoppingReplicaAttempt::usual_status)
+        return fmt::format("http_error{} (also answered before the faults) on stopping replicas", status);
+    if (b.outcome == BackendOutcome::ok) return fmt::format("status{} (never answered before the faults)", status);
+    return std::string(backend_outcome_name(b.outcome)) + (b.outcome == BackendOutcome::http_error ? status : "");
+}
+
+// What a stopping replica did to a request, for a reason line: "reset", "answered 503 to".
+std::string attempt_verb(const BackendAttempt& b) {
+    if (b.outcome == BackendOutcome::reset) return "reset";
+    if (b.outcome == BackendOutcome::timeout) return "never answered";
+    return fmt::format("answered {} to", b.status);
 }
 
 class FleetChecker {
@@ -116,29 +177,47 @@ private:
                            last->detail);
     }
 
+    // Requests a stopping replica accepted before its signal and then dropped or answered with an
+    // error (hidden by a retry or not), and requests cut for the client; the larger of the two counts.
     Assertion dropped_inflight(uint64_t max) const {
         Assertion a = named("dropped_inflight", fmt::format("≤ {}", max));
-        auto dropped = dropped_by_stopping_replicas(run_);
-        size_t client = 0;
-        for (size_t i = 0; i < run_.records.size(); ++i) {
-            const RequestRecord& r = run_.records[i];
-            if (!is_inflight_drop(r.outcome)) continue;
-            ++client;
-            if (a.evidence.size() < kMaxEvidence) a.evidence.push_back(i);
+        Breakdown replicas, client;
+        std::set<uint16_t> usual = statuses_before_faults(run_);
+        std::vector<std::string> named_failures;
+        bool only_unanswered = true;
+        for (const BackendAttempt& b : fleet_.attempts) {
+            StoppingReplicaAttempt how = judge_attempt(fleet_, b, usual);
+            if (how == StoppingReplicaAttempt::not_judged) continue;
+            replicas.add(int(how), attempt_kind(b, how), how != StoppingReplicaAttempt::usual_status);
+            if (how == StoppingReplicaAttempt::usual_status) continue;
+            only_unanswered = only_unanswered && how == StoppingReplicaAttempt::unanswered;
+            named_failures.push_back(fmt::format("replica {} {} a request at +{} ({} after its stop signal)", b.replica,
+                                                 attempt_verb(b), secs(b.ended_ns - run_.load_started_ns),
+                                                 secs(b.ended_ns - *fleet_.replicas[size_t(b.replica)].signalled_ns)));
         }
-        std::vector<std::string> named_drops;
-        for (const BackendAttempt* b : dropped)
-            named_drops.push_back(fmt::format("replica {} {} a request at +{} ({} after its stop signal)", b->replica,
-                                              backend_outcome_name(b->outcome),
-                                              secs(b->ended_ns - run_.load_started_ns),
-                                              secs(b->ended_ns - *fleet_.replicas[size_t(b->replica)].signalled_ns)));
-        uint64_t n = std::max<uint64_t>(dropped.size(), client);
-        a.observed = fmt::format("{} dropped by stopping replicas, {} cut for the client", dropped.size(), client);
+        for (size_t i = 0; i < run_.records.size(); ++i)
+            if (is_inflight_drop(run_.records[i].outcome))
+                client.add(int(run_.records[i].outcome), std::string(outcome_name(run_.records[i].outcome)), true, i);
+        auto listed_kinds = [](const Breakdown& k) { return k.counted() ? " (" + k.counted_list() + ")" : ""; };
+        a.observed = fmt::format("{} failed by stopping replicas{}, {} cut for the client{}{}", replicas.counted(),
+                                 listed_kinds(replicas), client.counted(), listed_kinds(client), replicas.not_counted_list());
+        a.evidence = client.evidence();
+        for (Tally& t : replicas.tallies()) {
+            if (t.counted) t.kind += " on stopping replicas";
+            a.breakdown.push_back(std::move(t));
+        }
+        for (Tally& t : client.tallies()) {
+            t.kind += " for the client";
+            a.breakdown.push_back(std::move(t));
+        }
+        uint64_t n = std::max(replicas.counted(), client.counted());
         a.passed = n <= max;
         if (!a.passed)
-            a.reason = dropped.empty() ? fmt::format("{} requests were cut for the client (dropped or truncated)", client)
-                                       : fmt::format("{} requests in flight on stopping replicas were dropped: {}",
-                                                     dropped.size(), listed(named_drops));
+            a.reason = named_failures.empty()
+                           ? fmt::format("{} requests were cut for the client (dropped or truncated)", client.counted())
+                           : fmt::format("{} requests in flight on stopping replicas were {}: {}", named_failures.size(),
+                                         only_unanswered ? "dropped" : "dropped or answered with an error",
+                                         listed(named_failures));
         return a;
     }
 
@@ -269,17 +348,13 @@ private:
 
 }  // namespace
 
-std::vector<const BackendAttempt*> dropped_by_stopping_replicas(const RunResult& run) {
+std::vector<const BackendAttempt*> failed_by_stopping_replicas(const RunResult& run) {
     std::vector<const BackendAttempt*> out;
     if (!run.fleet) return out;
-    const FleetResult& f = *run.fleet;
-    for (const BackendAttempt& b : f.attempts) {
-        if (b.replica < 0 || size_t(b.replica) >= f.replicas.size()) continue;
-        const ReplicaResult& r = f.replicas[size_t(b.replica)];
-        if (!r.signalled_ns || r.stopped_by == "kill_replica") continue;   // a crash drops by definition
-        bool unanswered = b.outcome == BackendOutcome::reset || b.outcome == BackendOutcome::timeout;
-        // Accepted before the signal (or on a connection it held), cut after it.
-        if (unanswered && b.started_ns < *r.signalled_ns && b.ended_ns >= *r.signalled_ns) out.push_back(&b);
+    std::set<uint16_t> usual = statuses_before_faults(run);
+    for (const BackendAttempt& b : run.fleet->attempts) {
+        StoppingReplicaAttempt how = judge_attempt(*run.fleet, b, usual);
+        if (how == StoppingReplicaAttempt::unanswered || how == StoppingReplicaAttempt::error_status) out.push_back(&b);
     }
     return out;
 }

@@ -18,8 +18,10 @@ std::vector<Assertion> check_fleet(const RunResult& run);
 // One line for a PASS summary: requests, client errors, what the balancer hid, replicas stopped.
 std::string fleet_facts(const RunResult& run);
 
-// Backend attempts a replica ended without an answer after it was told to stop, for requests it
-// had already accepted: what a graceful drain must never do, even when a retry hid it.
-std::vector<const BackendAttempt*> dropped_by_stopping_replicas(const RunResult& run);
+// Backend attempts a replica ended after it was told to stop, for requests it had already accepted,
+// without an answer or with an error status (>= 500, or a 4xx the fleet never answered before its
+// faults): what a graceful drain must never do, even when a retry hid it. An error status the fleet
+// also answered before its faults is its usual answer, not counted (dropped_inflight shows it).
+std::vector<const BackendAttempt*> failed_by_stopping_replicas(const RunResult& run);
 
 }  // namespace draincheck

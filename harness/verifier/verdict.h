@@ -7,6 +7,16 @@
 
 namespace draincheck {
 
+// One kind of request an assertion judged, e.g. 53 of "http_error 503 in flight": how many, whether they
+// count against the assertion (false: shown, but not held against it; docs/outcomes.md says why), and
+// which requests they are.
+struct Tally {
+    std::string kind;                 // e.g. "dropped", "timeout in flight", "closed_idle on idempotent requests"
+    uint64_t count = 0;
+    bool counted = true;
+    std::vector<size_t> requests;     // indices into RunResult::records, the first few (at most 10)
+};
+
 struct Assertion {
     std::string name;                 // the [expect] key, e.g. "dropped_inflight"
     std::string expected;             // human text, e.g. "0"
@@ -14,6 +24,7 @@ struct Assertion {
     bool passed = false;
     std::string reason;               // one line for a failure, e.g. "37 requests dropped in flight ..."
     std::vector<size_t> evidence;     // indices into RunResult::records, at most 10
+    std::vector<Tally> breakdown;     // what `observed` counts, kind by kind (dropped_inflight); may be empty
 };
 
 struct Verdict {

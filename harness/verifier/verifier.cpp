@@ -4,7 +4,9 @@
 #include "common/signals.h"
 #include "load/outcome.h"
 #include "verifier/assertion_text.h"
+#include "verifier/breakdown.h"
 #include "verifier/dependency_checks.h"
+#include "verifier/drain_failures.h"
 #include "verifier/fleet_checks.h"
 #include "verifier/phase.h"
 
@@ -18,24 +20,12 @@ namespace {
 
 // A refusal on loopback is immediate; a SYN left in a full or unserved backlog is retried after 1 s.
 constexpr uint32_t kPromptRefusalUs = 1'000'000;
-// A listener's close resets the connections still waiting in its backlog at once; draincheck sees the
-// listener gone up to a couple of milliseconds later (it asks every 2 ms), more on a loaded machine.
-constexpr int64_t kBacklogResetBeforeNs = 10'000'000;
-constexpr int64_t kBacklogResetAfterNs = 2'000'000;
-
-bool is_idempotent(const std::string& method) {
-    return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS" ||
-           method == "TRACE";
-}
 
 class Checker {
 public:
     explicit Checker(const RunResult& run)
         : run_(run), bounds_(phase_bounds(run)),
-          signal_(run.stop_signal ? signal_name(*run.stop_signal) : "the stop signal") {
-        for (const RunEvent& e : run.events)
-            if (e.type == EventType::listener_closed && e.subject.empty()) listener_closed_ns_ = e.at_ns;
-    }
+          signal_(run.stop_signal ? signal_name(*run.stop_signal) : "the stop signal"), drain_(run) {}
 
     Verdict verdict() {
         const ExpectSpec& e = run_.scenario.expect;
@@ -98,33 +88,7 @@ private:
         return v;
     }
 
-    const std::string& method_of(const RequestRecord& r) const {
-        return run_.scenario.load.template_at(r.template_index).method;
-    }
-
-    // A new connection the kernel had completed into the listen backlog, reset as the listener closed
-    // with it: the application never read the request. Like closed_idle, a race no server can close
-    // by itself (a load balancer's deregistration delay does).
-    bool is_backlog_reset(const RequestRecord& r) const {
-        if (!listener_closed_ns_ || r.outcome != Outcome::dropped || r.has(kReusedConnection) || !r.has(kPeerReset) ||
-            r.response_bytes != 0 || r.connected_us == RequestRecord::kNever)
-            return false;
-        int64_t reset_at = int64_t(r.ended_at_us()) * 1000;
-        // Connected moments before: a server that accepts would have taken a connection older than that,
-        // so an older one was accepted and then dropped with the process (an in-flight request).
-        int64_t connected_at = (int64_t(r.started_us) + r.connected_us) * 1000;
-        return reset_at - connected_at <= kBacklogResetBeforeNs && reset_at >= *listener_closed_ns_ - kBacklogResetBeforeNs &&
-               reset_at <= *listener_closed_ns_ + kBacklogResetAfterNs;
-    }
-
-    // closed_idle and backlog resets are forgiven for requests a client may safely retry.
-    bool is_forgiven_race(const RequestRecord& r) const {
-        return (r.outcome == Outcome::closed_idle || is_backlog_reset(r)) && is_idempotent(method_of(r));
-    }
-
-    bool counts_as_drop(const RequestRecord& r) const {
-        return (is_inflight_drop(r.outcome) || r.outcome == Outcome::closed_idle) && !is_forgiven_race(r);
-    }
+    bool counts_as_drop(const RequestRecord& r) const { return drain_.judge(r).counted(); }
 
     // Indices of the first records matching `pred`, at most kMaxEvidence; and the total count.
     size_t collect(const std::function<bool(const RequestRecord&)>& pred, std::vector<size_t>& evidence) const {
@@ -153,30 +117,32 @@ private:
         return std::to_string(x.code.value_or(-1));
     }
 
+    // Every request the drain failed: cut anywhere in the run, or in flight at the stop signal and
+    // not ended ok (drain_failures.h), kind by kind.
     Assertion dropped_inflight(uint64_t max) const {
         Assertion a = named("dropped_inflight", max == 0 ? "0" : fmt::format("≤ {}", max));
-        uint64_t dropped = 0, truncated = 0, idle_counted = 0, idle_forgiven = 0, backlog_forgiven = 0;
-        for (const RequestRecord& r : run_.records) {
-            if (r.outcome == Outcome::dropped && !is_forgiven_race(r)) ++dropped;
-            if (r.outcome == Outcome::dropped && is_forgiven_race(r)) ++backlog_forgiven;
-            if (r.outcome == Outcome::truncated) ++truncated;
-            if (r.outcome == Outcome::closed_idle) ++(is_idempotent(method_of(r)) ? idle_forgiven : idle_counted);
+        Breakdown kinds;
+        for (DrainFailure always : {DrainFailure::dropped, DrainFailure::truncated})
+            kinds.show(int(always), drain_.kind({always}));
+        bool only_cut = true;   // every counted request was cut on its connection
+        uint64_t first_end = RequestRecord::kNever;
+        for (size_t i = 0; i < run_.records.size(); ++i) {
+            const RequestRecord& r = run_.records[i];
+            DrainJudgement j = drain_.judge(r);
+            if (j.failure == DrainFailure::none) continue;
+            kinds.add(int(j.failure), drain_.kind(j), j.counted(), i);
+            if (!j.counted()) continue;
+            first_end = std::min(first_end, r.ended_at_us());
+            only_cut = only_cut && j.failure <= DrainFailure::closed_idle_unsafe;
         }
-        size_t total = collect([&](const RequestRecord& r) { return counts_as_drop(r); }, a.evidence);
-        a.observed = fmt::format("{} ({} dropped, {} truncated{})", total, dropped, truncated,
-                                 idle_counted ? fmt::format(", {} closed_idle on non-idempotent requests", idle_counted) : "");
-        if (idle_forgiven) a.observed += fmt::format("; {} closed_idle on idempotent requests not counted", idle_forgiven);
-        if (backlog_forgiven)
-            a.observed += fmt::format("; {} idempotent request{} reset in the listen backlog as the listener closed not counted",
-                                      backlog_forgiven, backlog_forgiven == 1 ? "" : "s");
+        uint64_t total = kinds.counted();
+        a.observed = fmt::format("{} ({}){}", total, kinds.counted_list(), kinds.not_counted_list());
+        a.evidence = kinds.evidence();
+        a.breakdown = kinds.tallies();
         a.passed = total <= max;
-        if (!a.passed) {
-            uint64_t first_end = RequestRecord::kNever;
-            for (const RequestRecord& r : run_.records)
-                if (counts_as_drop(r)) first_end = std::min(first_end, r.ended_at_us());
-            a.reason = fmt::format("{} request{} dropped in flight, first {}", total, total == 1 ? "" : "s",
-                                   when(int64_t(first_end) * 1000));
-        }
+        if (!a.passed)
+            a.reason = fmt::format("{} request{} {} in flight, first {}", total, total == 1 ? "" : "s",
+                                   only_cut ? "dropped" : "failed", when(int64_t(first_end) * 1000));
         return a;
     }
 
@@ -253,12 +219,12 @@ private:
         auto clean = [&](const RequestRecord& r) {
             return r.outcome == Outcome::ok || r.outcome == Outcome::http_error ||
                    (r.outcome == Outcome::refused && r.end_us < kPromptRefusalUs) ||
-                   is_backlog_reset(r);   // refused, in effect: the closing listener never accepted it
+                   drain_.is_backlog_reset(r);   // refused, in effect: the closing listener never accepted it
         };
         for (const RequestRecord& r : run_.records) {
             if (!fresh_after_signal(r)) continue;
             ++fresh;
-            if ((r.outcome == Outcome::refused && clean(r)) || is_backlog_reset(r)) ++refused;
+            if ((r.outcome == Outcome::refused && clean(r)) || drain_.is_backlog_reset(r)) ++refused;
             else if (clean(r)) ++served;
             else ++bad[size_t(r.outcome)];
         }
@@ -318,13 +284,8 @@ private:
 
     // Requests started before the stop signal that had not ended when it was sent.
     size_t in_flight_at_signal() const {
-        int64_t signal_ns = *run_.stop_signal_ns;
-        size_t n = 0;
-        for (const RequestRecord& r : run_.records) {
-            uint64_t end = r.ended_at_us();
-            if (int64_t(r.started_us) * 1000 < signal_ns && (end == RequestRecord::kNever || int64_t(end) * 1000 > signal_ns)) ++n;
-        }
-        return n;
+        return size_t(std::count_if(run_.records.begin(), run_.records.end(),
+                                    [&](const RequestRecord& r) { return drain_.in_flight_at_signal(r); }));
     }
 
     void add_warnings(Verdict& v) const {
@@ -356,7 +317,7 @@ private:
     const RunResult& run_;
     PhaseBounds bounds_;
     std::string signal_;
-    std::optional<int64_t> listener_closed_ns_;
+    DrainFailures drain_;
 };
 
 }  // namespace

@@ -46,6 +46,12 @@ public:
         do_read();
     }
     bool busy() const { return busy_; }
+    // Answers the request in flight with `status` now, unless its response has begun.
+    void fail_now(http::status status) {
+        if (!busy_ || answered_) return;
+        timer_.cancel();
+        respond(status, "draining\n");
+    }
     // Closes the connection if it is waiting for a request; a busy one closes after its response.
     void close_if_idle() {
         if (!busy_) {
@@ -58,6 +64,7 @@ public:
 private:
     void do_read() {
         request_ = {};
+        answered_ = false;
         http::async_read(socket_, buffer_, request_, [self = shared_from_this()](error_code ec, size_t) { self->on_read(ec); });
     }
 
@@ -92,7 +99,12 @@ private:
 
     bool keep_alive() const { return request_.keep_alive() && !server_.draining(); }
 
+    // Once per request: whatever answers first (a handler, fail_now) is the answer; an abandoning
+    // server never answers.
     void respond(http::status status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
+        if (answered_) return;
+        answered_ = true;
+        if (server_.abandoning()) return server_.keep_silent(shared_from_this());
         auto res = std::make_shared<http::response<http::string_body>>(status, request_.version());
         res->set(http::field::content_type, "text/plain");
         for (auto& [name, value] : headers) res->set(name, value);
@@ -104,6 +116,7 @@ private:
 
     // Headers at once, then the body in ten pieces spread over `ms`.
     void stream(long ms, long bytes) {
+        answered_ = true;
         std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " +
                            std::to_string(bytes) + (keep_alive() ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
         pending_ = std::make_shared<std::string>(std::move(head));
@@ -118,6 +131,7 @@ private:
 
     void stream_next() {
         if (stream_left_ <= 0) return on_written({});
+        if (server_.abandoning()) return server_.keep_silent(shared_from_this());
         timer_.expires_after(stream_pause_);
         timer_.async_wait([self = shared_from_this()](error_code) {
             long n = std::min(self->stream_left_, self->stream_step_);
@@ -145,6 +159,7 @@ private:
     beast::flat_buffer buffer_;
     http::request<http::string_body> request_;
     bool busy_ = false;
+    bool answered_ = false;   // the response to the current request has begun (or will never come)
     std::shared_ptr<std::string> pending_;
     long stream_left_ = 0, stream_step_ = 0;
     std::chrono::milliseconds stream_pause_{0};
@@ -185,6 +200,17 @@ void HttpServer::drain(bool close_listener, std::function<void()> on_drained) {
     else acceptor_.cancel(ignored);
     for (auto* s : std::set<Session*>(sessions_)) s->close_if_idle();
     if (sessions_.empty()) asio::post(io_, [this] { if (on_drained_) std::exchange(on_drained_, nullptr)(); });
+}
+
+void HttpServer::fail_in_flight(unsigned status) {
+    for (auto* s : std::set<Session*>(sessions_)) s->fail_now(http::int_to_status(status));
+}
+
+void HttpServer::abandon() {
+    draining_ = abandoning_ = true;
+    error_code ignored;
+    acceptor_.close(ignored);
+    for (auto* s : std::set<Session*>(sessions_)) s->close_if_idle();
 }
 
 void HttpServer::remove(Session* s) {

@@ -50,6 +50,15 @@ public:
     // Stops taking new connections and finishes the current ones, then calls `on_drained`.
     // close_listener = false leaves the listening socket open (connections pile up unserved).
     void drain(bool close_listener, std::function<void()> on_drained);
+    // A broken drain: answers every request in flight whose response has not begun with `status`, at
+    // once, instead of finishing it (call after drain(), which then completes as those answers go out).
+    void fail_in_flight(unsigned status);
+    // A broken drain: stops accepting (closes the listener) and closes idle connections, but never
+    // answers the requests in flight; their connections stay open and silent until the process exits.
+    void abandon();
+    bool abandoning() const { return abandoning_; }
+    // Keeps a session that will never answer alive (its connection open) until the process exits.
+    void keep_silent(std::shared_ptr<Session> s) { silent_.push_back(std::move(s)); }
 
     size_t busy_sessions() const;
     bool draining() const { return draining_; }
@@ -64,6 +73,8 @@ private:
     boost::asio::ip::tcp::acceptor acceptor_;
     std::set<Session*> sessions_;
     bool draining_ = false;
+    bool abandoning_ = false;
+    std::vector<std::shared_ptr<Session>> silent_;
     std::function<void()> on_drained_;
     std::chrono::steady_clock::time_point ready_at_;
     Routes* routes_ = nullptr;

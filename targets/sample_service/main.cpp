@@ -26,14 +26,15 @@ struct Options {
     long force_exit_ms = 10000;
     long drain_ms = 15000;
     long ready_delay_ms = 0;
+    long abandon_ms = 6000;                      // abandon-inflight: the exit comes this long after the signal
     std::optional<sample::RedisAddress> redis;   // --redis, else REDIS_URL
     long redis_timeout_ms = 500;
     std::string redis_close = "quit";            // quit | forget
     std::string sessions;                        // memory | redis; empty = redis if configured
 };
 
-const char* kModes[] = {"graceful", "exit-immediately", "no-handler", "ignore-term",
-                        "slow-drain", "exit-nonzero", "close-listener-late"};
+const char* kModes[] = {"graceful", "exit-immediately", "no-handler", "ignore-term", "slow-drain",
+                        "exit-nonzero", "close-listener-late", "fail-inflight", "abandon-inflight"};
 
 void log(const std::string& line) {
     std::printf("%s\n", line.c_str());
@@ -42,7 +43,7 @@ void log(const std::string& line) {
 
 [[noreturn]] void usage(const std::string& problem) {
     std::fprintf(stderr, "sample_service: %s\nusage: sample_service --port N [--host ADDR] [--mode MODE] "
-                         "[--force-exit-ms N] [--drain-ms N] [--ready-delay-ms N]\n"
+                         "[--force-exit-ms N] [--drain-ms N] [--ready-delay-ms N] [--abandon-ms N]\n"
                          "       [--redis HOST:PORT (else env REDIS_URL=redis://HOST:PORT)] [--redis-timeout-ms 500]\n"
                          "       [--redis-close quit|forget] [--sessions memory|redis]\nmodes:", problem.c_str());
     for (const char* m : kModes) std::fprintf(stderr, " %s", m);
@@ -62,6 +63,7 @@ Options parse(int argc, char** argv) {
         else if (arg == "--force-exit-ms") o.force_exit_ms = std::atol(value.c_str());
         else if (arg == "--drain-ms") o.drain_ms = std::atol(value.c_str());
         else if (arg == "--ready-delay-ms") o.ready_delay_ms = std::atol(value.c_str());
+        else if (arg == "--abandon-ms") o.abandon_ms = std::atol(value.c_str());
         else if (arg == "--redis") {
             o.redis = sample::parse_redis_address(value);
             if (!o.redis) usage("--redis wants HOST:PORT, not " + value);
@@ -172,6 +174,18 @@ int main(int argc, char** argv) {
                 return wait_signal();
             }
             if (server->draining()) return wait_signal();
+            if (opt.mode == "abandon-inflight") {
+                log(std::string(name) + " received: abandoning " + std::to_string(server->busy_sessions()) +
+                    " requests; exit 0 in " + std::to_string(opt.abandon_ms) + "ms");
+                server->abandon();
+                force_exit.expires_after(std::chrono::milliseconds(opt.abandon_ms));
+                force_exit.async_wait([&](boost::system::error_code ec) {
+                    if (ec) return;
+                    log("exit 0");
+                    io.stop();
+                });
+                return wait_signal();
+            }
             log(std::string(name) + " received: draining " + std::to_string(server->busy_sessions()) + " requests");
             force_exit.expires_after(std::chrono::milliseconds(opt.force_exit_ms));
             force_exit.async_wait([&](boost::system::error_code ec) {
@@ -183,6 +197,10 @@ int main(int argc, char** argv) {
                 force_exit.cancel();
                 finish();
             });
+            if (opt.mode == "fail-inflight") {
+                log("answering every request in flight with 503");
+                server->fail_in_flight(503);
+            }
             wait_signal();
         });
     };

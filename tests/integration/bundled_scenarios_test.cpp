@@ -16,6 +16,7 @@ struct Expectation {
     std::set<std::string> must_fail;
     std::set<std::string> must_pass;
     std::optional<bool> listener_closes_before_exit = std::nullopt;   // the timeline's listener_closed event
+    std::string counted_kind = {};   // if set: dropped_inflight counts requests of a kind named so (a prefix)
 };
 
 void PrintTo(const Expectation& e, std::ostream* os) { *os << e.scenario; }
@@ -44,6 +45,15 @@ TEST_P(BundledScenario, GivesTheExpectedVerdict) {
             EXPECT_FALSE(a["reason"].get<std::string>().empty()) << a.dump();
         }
     }
+    if (!e.counted_kind.empty()) {
+        bool counted = false;
+        for (const auto& a : run.report["assertions"])
+            if (a["name"] == "dropped_inflight")
+                for (const auto& t : a["breakdown"])
+                    counted = counted || (t["counted"].get<bool>() && t["count"].get<uint64_t>() > 0 &&
+                                          t["kind"].get<std::string>().rfind(e.counted_kind, 0) == 0);
+        EXPECT_TRUE(counted) << "dropped_inflight counts no " << e.counted_kind << "\n" << run.output;
+    }
     if (e.listener_closes_before_exit) {
         double closed = -1, exited = -1;
         for (const auto& ev : run.report["events"]) {
@@ -71,6 +81,12 @@ INSTANTIATE_TEST_SUITE_P(
         Expectation{"sigterm-slow-drain.toml", 1, {"exit_code", "exit_within"}, {"dropped_inflight"}},
         Expectation{"sigterm-exit-nonzero.toml", 1, {"exit_code"}, {"dropped_inflight", "exit_within", "refused_after_close"}},
         Expectation{"sigterm-close-listener-late.toml", 1, {"refused_after_close"}, {"exit_code", "exit_within"}, false},
+        Expectation{"sigterm-fail-inflight.toml", 1, {"dropped_inflight"},
+                    {"exit_code", "exit_within", "max_error_rate", "refused_after_close", "ready_fails_during_drain"},
+                    std::nullopt, "http_error 503 in flight"},
+        Expectation{"sigterm-abandon-inflight.toml", 1, {"dropped_inflight"},
+                    {"exit_code", "exit_within", "max_error_rate", "refused_after_close", "ready_fails_during_drain"},
+                    std::nullopt, "timeout in flight"},
         Expectation{"node-course-literal.toml", 1, {"dropped_inflight"}, {"exit_code", "exit_within"}},
         Expectation{"node-naive.toml", 1, {"dropped_inflight"}, {"exit_code", "exit_within"}},
         Expectation{"redis-sigterm-graceful.toml", 0, {}, {"dropped_inflight", "exit_code", "exit_within", "max_error_rate",

@@ -69,6 +69,8 @@ TEST(HtmlReport, RendersInChromiumWithEvidenceAndEscapedLogs) {
     EXPECT_NE(dom.stdout_text.find("<td>dropped_inflight</td>"), std::string::npos);
     EXPECT_NE(dom.stdout_text.find("<td>exit_code</td>"), std::string::npos);
     EXPECT_NE(dom.stdout_text.find("GET /work?ms=600"), std::string::npos) << "no evidence rows";
+    // The verdict's count kind by kind, with the requests of each.
+    EXPECT_NE(dom.stdout_text.find("<ul class=\"breakdown\"><li class=\"counted\">"), std::string::npos) << "no breakdown";
     EXPECT_NE(dom.stdout_text.find("&lt;script&gt;document.title=\"pwned\"&lt;/script&gt;"), std::string::npos);
     EXPECT_NE(dom.stdout_text.find("<title>draincheck report</title>"), std::string::npos);
 

@@ -67,6 +67,11 @@ TEST(JsonReport, CarriesTheVerdictAndItsEvidence) {
     EXPECT_DOUBLE_EQ(e["written_ms"].get<double>(), 0.1);
     EXPECT_TRUE(e["peer_reset"].get<bool>());
     EXPECT_TRUE(e["reused_connection"].get<bool>());
+    // The verdict's count kind by kind, as the verifier made it.
+    ASSERT_EQ(a["breakdown"].size(), 2u) << a["breakdown"].dump();
+    EXPECT_EQ(a["breakdown"][0], (nlohmann::json{{"kind", "dropped"}, {"count", 1}, {"counted", true}, {"requests", {1}}}));
+    EXPECT_EQ(a["breakdown"][1]["kind"], "truncated");
+    EXPECT_EQ(a["breakdown"][1]["count"], 0);
     EXPECT_EQ(j["counts"]["total"], 2);
     EXPECT_EQ(j["counts"]["by_outcome"]["dropped"], 1);
     EXPECT_EQ(j["counts"]["by_phase"]["before"]["ok"], 1);

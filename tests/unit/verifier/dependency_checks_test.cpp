@@ -1,6 +1,7 @@
 // The dependency assertions with hand-built connections, outages and records.
 #include "verifier/dependency_checks.h"
 #include "verifier/verifier.h"
+#include "stopped_run.h"
 
 #include <gtest/gtest.h>
 
@@ -40,16 +41,9 @@ ProxyConnection conn(ProxyConnection::Closer by, int64_t closed_ns, bool owner_e
 
 RunResult run_with(std::vector<RequestRecord> records, std::vector<Outage> outages = {},
                    std::vector<ProxyConnection> connections = {}) {
-    RunResult run;
-    run.scenario.load.mix = {RequestTemplate{"GET", "/count", {}, "", 1}};
-    run.load_started_ns = 0;
+    RunResult run =
+        draincheck::testing::stopped_run({RequestTemplate{"GET", "/count", {}, "", 1}}, std::move(records), kSignalNs, kExitNs);
     run.load_stopped_ns = 9000 * kMs;
-    run.stop_signal_ns = kSignalNs;
-    run.stop_signal = SIGTERM;
-    run.exit.exited = true;
-    run.exit.at_ns = kExitNs;
-    run.exit.code = 0;
-    run.records = std::move(records);
     DependencyResult d;
     d.name = "redis";
     d.outages = std::move(outages);

@@ -173,11 +173,14 @@ TEST(FleetChecks, DroppedInflightCountsAnAttemptCutAfterItsReplicasStopSignal) {
                            attempt(7, 1, 1600, 1610, BackendOutcome::ok, true)};
     Assertion a = only(run, "dropped_inflight");
     EXPECT_FALSE(a.passed);
-    EXPECT_EQ(a.observed, "1 dropped by stopping replicas, 0 cut for the client");
-    EXPECT_TRUE(has(a.reason, "1 requests in flight on stopping replicas were dropped")) << a.reason;
+    EXPECT_EQ(a.observed, "1 failed by stopping replicas (1 reset), 0 cut for the client");
+    EXPECT_TRUE(has(a.reason, "1 requests in flight on stopping replicas were dropped: ")) << a.reason;
     EXPECT_TRUE(has(a.reason, "replica 0 reset a request at +1.6s (100ms after its stop signal)")) << a.reason;
-    ASSERT_EQ(dropped_by_stopping_replicas(run).size(), 1u);
-    EXPECT_EQ(dropped_by_stopping_replicas(run)[0], &run.fleet->attempts[0]);
+    ASSERT_EQ(failed_by_stopping_replicas(run).size(), 1u);
+    EXPECT_EQ(failed_by_stopping_replicas(run)[0], &run.fleet->attempts[0]);
+    ASSERT_FALSE(a.breakdown.empty());
+    EXPECT_EQ(a.breakdown[0].kind, "reset on stopping replicas");
+    EXPECT_EQ(a.breakdown[0].count, 1u);
 
     // A timeout is no answer either.
     run.fleet->attempts[0].outcome = BackendOutcome::timeout;
@@ -186,7 +189,49 @@ TEST(FleetChecks, DroppedInflightCountsAnAttemptCutAfterItsReplicasStopSignal) {
     run.fleet->attempts[0].outcome = BackendOutcome::ok;
     a = only(run, "dropped_inflight");
     EXPECT_TRUE(a.passed) << a.reason;
-    EXPECT_EQ(a.observed, "0 dropped by stopping replicas, 0 cut for the client");
+    EXPECT_EQ(a.observed, "0 failed by stopping replicas, 0 cut for the client");
+}
+
+TEST(FleetChecks, DroppedInflightCountsAnErrorStatusFromAStoppingReplica) {
+    RunResult run = fleet_run();
+    run.scenario.expect.dropped_inflight = 0;
+    // Accepted by replica 0 at 1.4 s, answered 503 at 1.6 s, after its SIGTERM: nothing was cut, nothing served.
+    run.fleet->attempts = {attempt(7, 0, 1400, 1600, BackendOutcome::http_error)};
+    Assertion a = only(run, "dropped_inflight");
+    EXPECT_FALSE(a.passed);
+    EXPECT_EQ(a.observed, "1 failed by stopping replicas (1 http_error 503), 0 cut for the client");
+    EXPECT_TRUE(has(a.reason, "1 requests in flight on stopping replicas were dropped or answered with an error: "
+                              "replica 0 answered 503 to a request at +1.6s")) << a.reason;
+    EXPECT_EQ(failed_by_stopping_replicas(run).size(), 1u);
+
+    // A 4xx the fleet never answered before its faults is the drain's too; one it did is an answer.
+    run.fleet->attempts[0].outcome = BackendOutcome::ok;
+    run.fleet->attempts[0].status = 404;
+    a = only(run, "dropped_inflight");
+    EXPECT_FALSE(a.passed);
+    EXPECT_EQ(a.observed, "1 failed by stopping replicas (1 status 404 (never answered before the faults)), 0 cut for the client");
+    run.fleet->attempts.push_back(attempt(3, 1, 500, 510, BackendOutcome::ok));
+    run.fleet->attempts.back().status = 404;
+    EXPECT_TRUE(only(run, "dropped_inflight").passed);
+}
+
+TEST(FleetChecks, DroppedInflightShowsAnErrorStatusTheFleetAlsoAnsweredBeforeItsFaults) {
+    RunResult run = fleet_run();
+    run.scenario.expect.dropped_inflight = 0;
+    // The fleet answered 503 before the scale_down began (at 1 s): the stopping replica's 503 is its usual answer.
+    run.fleet->attempts = {attempt(3, 1, 500, 510, BackendOutcome::http_error),
+                           attempt(7, 0, 1400, 1600, BackendOutcome::http_error)};
+    Assertion a = only(run, "dropped_inflight");
+    EXPECT_TRUE(a.passed) << a.reason;
+    EXPECT_EQ(a.observed, "0 failed by stopping replicas, 0 cut for the client; 1 http_error 503 (also answered "
+                          "before the faults) on stopping replicas: not counted");
+    ASSERT_EQ(a.breakdown.size(), 1u);
+    EXPECT_FALSE(a.breakdown[0].counted);
+    EXPECT_TRUE(failed_by_stopping_replicas(run).empty());
+
+    // A 503 after the faults began (replica 0 already out of the balancer) is no baseline.
+    run.fleet->attempts[0] = attempt(3, 1, 1100, 1200, BackendOutcome::http_error);
+    EXPECT_FALSE(only(run, "dropped_inflight").passed);
 }
 
 TEST(FleetChecks, DroppedInflightLeavesOutAKilledReplica) {
@@ -196,7 +241,7 @@ TEST(FleetChecks, DroppedInflightLeavesOutAKilledReplica) {
     run.fleet->replicas[0].signal = SIGKILL;
     run.fleet->attempts = {attempt(7, 0, 1400, 1600, BackendOutcome::reset)};
     EXPECT_TRUE(only(run, "dropped_inflight").passed);
-    EXPECT_TRUE(dropped_by_stopping_replicas(run).empty());
+    EXPECT_TRUE(failed_by_stopping_replicas(run).empty());
 
     run.fleet->replicas[0].stopped_by = "scale_down";
     EXPECT_FALSE(only(run, "dropped_inflight").passed);
@@ -207,7 +252,7 @@ TEST(FleetChecks, DroppedInflightLeavesOutAttemptsThatEndedBeforeTheSignal) {
     run.scenario.expect.dropped_inflight = 0;
     run.fleet->attempts = {attempt(7, 0, 1200, 1499, BackendOutcome::reset)};   // before the SIGTERM at 1.5 s
     EXPECT_TRUE(only(run, "dropped_inflight").passed);
-    EXPECT_TRUE(dropped_by_stopping_replicas(run).empty());
+    EXPECT_TRUE(failed_by_stopping_replicas(run).empty());
     // Started after the signal: the replica never accepted it before being told to stop.
     run.fleet->attempts = {attempt(7, 0, 1501, 1502, BackendOutcome::reset)};
     EXPECT_TRUE(only(run, "dropped_inflight").passed);
@@ -509,10 +554,10 @@ TEST(FleetChecks, AFleetVerdictHasTheFleetAssertionsAndAFleetSummary) {
 TEST(FleetChecks, NothingFleetWithoutAFleet) {
     RunResult run = fleet_run();
     run.fleet->attempts = {attempt(7, 0, 1400, 1600, BackendOutcome::reset)};
-    EXPECT_EQ(dropped_by_stopping_replicas(run).size(), 1u);
+    EXPECT_EQ(failed_by_stopping_replicas(run).size(), 1u);
     run.scenario.expect.client_errors = 0;
     run.fleet.reset();
     EXPECT_TRUE(check_fleet(run).empty());
     EXPECT_EQ(fleet_facts(run), "");
-    EXPECT_TRUE(dropped_by_stopping_replicas(run).empty());
+    EXPECT_TRUE(failed_by_stopping_replicas(run).empty());
 }

@@ -1,6 +1,7 @@
 // The verifier with hand-built records: no sockets, no processes.
 #include "verifier/run_stats.h"
 #include "verifier/verifier.h"
+#include "stopped_run.h"
 
 #include <gtest/gtest.h>
 
@@ -28,16 +29,8 @@ RequestRecord rec(uint32_t started_ms, uint32_t duration_ms, Outcome o, uint8_t 
 }
 
 RunResult run_with(std::vector<RequestRecord> records) {
-    RunResult run;
-    run.scenario.load.mix = {RequestTemplate{"GET", "/", {}, "", 1}, RequestTemplate{"POST", "/orders", {}, "x", 1}};
-    run.load_started_ns = 0;
-    run.stop_signal_ns = kSignalNs;
-    run.stop_signal = SIGTERM;
-    run.exit.exited = true;
-    run.exit.at_ns = kExitNs;
-    run.exit.code = 0;
-    run.records = std::move(records);
-    return run;
+    return draincheck::testing::stopped_run({RequestTemplate{"GET", "/", {}, "", 1}, RequestTemplate{"POST", "/orders", {}, "x", 1}},
+                                std::move(records), kSignalNs, kExitNs);
 }
 
 const Assertion& only(const Verdict& v) {
@@ -96,7 +89,7 @@ TEST(Verifier, KeepAliveRaceCountsOnlyForNonIdempotentRequests) {
     run.scenario.expect.dropped_inflight = 0;
     Verdict get = verify(run);
     EXPECT_TRUE(get.passed);
-    EXPECT_NE(only(get).observed.find("1 closed_idle on idempotent requests not counted"), std::string::npos);
+    EXPECT_NE(only(get).observed.find("1 closed_idle on idempotent requests: not counted"), std::string::npos);
     run.records = {rec(2100, 0, Outcome::closed_idle, kReusedConnection, 1)};              // POST
     Verdict post = verify(run);
     EXPECT_FALSE(post.passed);
@@ -118,7 +111,7 @@ TEST(Verifier, BacklogResetAsTheListenerClosesCountsOnlyForNonIdempotentRequests
     run.scenario.expect.refused_after_close_clean = true;
     Verdict get = verify(run);
     EXPECT_TRUE(get.passed) << get.summary;
-    EXPECT_NE(get.assertions[0].observed.find("1 idempotent request reset in the listen backlog"), std::string::npos)
+    EXPECT_NE(get.assertions[0].observed.find("1 dropped in the listen backlog race on idempotent requests: not counted"), std::string::npos)
         << get.assertions[0].observed;
     EXPECT_NE(get.assertions[1].observed.find("1 refused promptly"), std::string::npos) << get.assertions[1].observed;
 
