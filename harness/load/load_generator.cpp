@@ -93,7 +93,7 @@ struct LoadGenerator::Worker final : ConnectionOwner {
                              (index < shared.spec.connections % shared.threads ? 1 : 0);
             for (unsigned i = 0; i < lanes; ++i) start_next(new_connection());
             tick.expires_at(shared.clock.at(shared.end_ns));
-            tick.async_wait([this](const error_code& ec) { if (!ec) begin_stop(); });
+            tick.async_wait([this](const error_code& ec) { if (!ec) begin_stop(schedule_done); });
         }
         io.run();
         int64_t now = shared.clock.now_ns();
@@ -102,7 +102,7 @@ struct LoadGenerator::Worker final : ConnectionOwner {
         if (shared.running.fetch_sub(1) == 1 && shared.on_finished) shared.on_finished();
     }
 
-    void post_stop() { asio::post(io, [this] { begin_stop(); }); }
+    void post_stop() { asio::post(io, [this] { begin_stop(stopped_early); }); }
 
     // ---- open loop -------------------------------------------------------------------------
     int64_t intended(uint64_t sequence) const {
@@ -112,7 +112,7 @@ struct LoadGenerator::Worker final : ConnectionOwner {
     void schedule_tick() {
         if (stopping) return;
         int64_t next = intended(next_sequence);
-        if (next >= shared.end_ns) return begin_stop();
+        if (next >= shared.end_ns) return begin_stop(schedule_done);
         tick.expires_at(shared.clock.at(next));
         tick.async_wait([this](const error_code& ec) { if (!ec) on_tick(); });
     }
@@ -121,7 +121,7 @@ struct LoadGenerator::Worker final : ConnectionOwner {
         int64_t now = shared.clock.now_ns();
         // Catch up on everything due: a late timer must not thin out the schedule.
         while (!stopping && intended(next_sequence) <= now && intended(next_sequence) < shared.end_ns) {
-            if (!shared.claim()) return begin_stop();
+            if (!shared.claim()) return begin_stop(stopped_early);
             Job job{next_sequence, intended(next_sequence), shared.templates.pick(next_sequence)};
             next_sequence += shared.threads;
             dispatch(job);
@@ -137,6 +137,7 @@ struct LoadGenerator::Worker final : ConnectionOwner {
         }
         if (open_connections < shared.spec.max_connections) return begin_on(*new_connection(), job);
         pending.push_back(job);
+        pending.back().waited_for_connection = true;
     }
 
     void begin_on(ClientConnection& c, const Job& job) {
@@ -191,7 +192,7 @@ struct LoadGenerator::Worker final : ConnectionOwner {
         r.started_us = r.intended_us;
         r.end_us = uint32_t((now - job.intended_ns) / 1000);
         r.template_index = job.template_index;
-        r.flags = kLocalTimeout;
+        r.flags = kLocalTimeout | kWaitedForConnection;
         r.outcome = Outcome::timeout;
         started.fetch_add(1, std::memory_order_relaxed);
         record(r);
@@ -199,8 +200,9 @@ struct LoadGenerator::Worker final : ConnectionOwner {
 
     // ---- closed loop -----------------------------------------------------------------------
     void start_next(ClientConnection* c) {
-        if (stopping || shared.clock.now_ns() >= shared.end_ns || !shared.claim()) {
-            if (!stopping) begin_stop();
+        bool done = shared.clock.now_ns() >= shared.end_ns;
+        if (stopping || done || !shared.claim()) {
+            if (!stopping) begin_stop(done ? schedule_done : stopped_early);
             return release(c);
         }
         uint64_t seq = shared.closed_sequence.fetch_add(1, std::memory_order_relaxed);
@@ -220,9 +222,15 @@ struct LoadGenerator::Worker final : ConnectionOwner {
         start_next(&c);
     }
 
-    void begin_stop() {
+    // Why a worker stops sending: its schedule reached the load's duration, or it was stopped before
+    // (stop(), max_requests). A schedule that reached the end only late, behind time, ends when it did.
+    enum StopReason { schedule_done, stopped_early };
+
+    void begin_stop(StopReason why) {
         if (stopping) return;
         stopping = true;
+        int64_t now = shared.clock.now_ns();
+        sending_stopped_ns = why == schedule_done ? std::max(now, shared.end_ns) : now;
         tick.cancel();
         not_sent += pending.size();
         pending.clear();
@@ -245,6 +253,7 @@ struct LoadGenerator::Worker final : ConnectionOwner {
     double period_ns = 0;
     bool stopping = false;
     uint64_t not_sent = 0;
+    int64_t sending_stopped_ns = 0;
     std::thread thread;
     std::atomic<uint64_t> started{0}, completed{0}, errors{0};
 };
@@ -309,6 +318,12 @@ uint64_t LoadGenerator::requests_not_sent() const {
 bool LoadGenerator::out_of_descriptors() const { return shared_->out_of_descriptors.load(std::memory_order_relaxed); }
 
 int64_t LoadGenerator::started_ns() const { return shared_->start_ns; }
+
+int64_t LoadGenerator::sending_stopped_ns() const {
+    int64_t last = 0;
+    for (auto& w : workers_) last = std::max(last, w->sending_stopped_ns);
+    return last;
+}
 int64_t LoadGenerator::stopped_ns() const { return shared_->stopped_ns.load(); }
 
 }  // namespace draincheck

@@ -74,6 +74,8 @@ private:
 
     Verdict finish(std::vector<Assertion> extra, Verdict& v) {
         for (Assertion& a : extra) v.assertions.push_back(std::move(a));
+        v.load = measure_load_delivery(run_);
+        for (std::string& w : load_shortfall_warnings(v.load)) v.warnings.push_back(std::move(w));
         if (run_.fleet && run_.requests_not_recorded)
             v.warnings.push_back(fmt::format("{} requests were not recorded (record capacity reached)",
                                              run_.requests_not_recorded));
