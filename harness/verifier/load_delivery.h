@@ -16,10 +16,14 @@ struct RunResult;
 // falls short.
 inline constexpr double kMinRateShare = 0.95;
 // Open loop: a request that started more than this after its intended time (without waiting for a
-// connection) went out late: the load generator did not keep to its schedule.
-inline constexpr std::chrono::milliseconds kLateSendBound{10};
-// The load kept sending new requests more than this past its duration: it overran.
-inline constexpr std::chrono::milliseconds kOverrunTolerance{100};
+// connection) went out late: the load generator stalled or fell behind its schedule. Well beyond what
+// scheduling alone does on a busy machine: on 2 shared cores at a load average of 5-6 (two scenarios at
+// once beside a build), the bundled scenarios' load threads started requests up to 181 ms late (median
+// 0.1 ms), so a bound of 10 ms would have warned in half of those healthy runs.
+inline constexpr std::chrono::milliseconds kLateSendBound{500};
+// The load kept sending new requests more than this past its duration: it overran. The end of the
+// schedule may slip as far as one request may.
+inline constexpr std::chrono::milliseconds kOverrunTolerance = kLateSendBound;
 
 // One whole second of an open-loop load below kMinRateShare of the requested rate.
 struct SecondBelowRate {

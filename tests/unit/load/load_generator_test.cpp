@@ -114,6 +114,15 @@ LoadSpec closed_loop(std::vector<std::string> paths, unsigned connections = 1) {
     return spec;
 }
 
+LoadSpec open_loop(const std::string& path, Nanos duration, double rate = 200) {
+    LoadSpec spec;
+    spec.mode = LoadSpec::Mode::rate;
+    spec.rate = rate;
+    spec.duration = duration;
+    spec.request.path = path;
+    return spec;
+}
+
 std::vector<RequestRecord> run_load(const LoadSpec& spec, uint16_t port) {
     RunClock clock;
     LoadGenerator load(spec, "127.0.0.1", port, clock);
@@ -224,12 +233,7 @@ TEST(LoadGenerator, RefusedConnectionsAreRefusedAndPaced) {
 
 TEST(LoadGenerator, OpenLoopFollowsItsScheduleExactly) {
     MisbehavingServer server;
-    LoadSpec spec;
-    spec.mode = LoadSpec::Mode::rate;
-    spec.rate = 200;
-    spec.duration = 500ms;
-    spec.request.path = "/ok";
-    auto records = run_load(spec, server.port());
+    auto records = run_load(open_loop("/ok", 500ms), server.port());
     ASSERT_EQ(records.size(), 100u);   // 200/s for 0.5 s, whatever the machine's speed
     std::vector<uint32_t> intended;
     for (const auto& r : records) intended.push_back(r.intended_us);
@@ -271,13 +275,9 @@ TEST(LoadGenerator, StopEndsTheLoadEarly) {
 // meanwhile wait for it, are flagged, and those that waited past their timeout never go out.
 TEST(LoadGenerator, RequestsDueWhileEveryConnectionIsBusyWaitForOne) {
     MisbehavingServer server;
-    LoadSpec spec;
-    spec.mode = LoadSpec::Mode::rate;
-    spec.rate = 200;
-    spec.duration = 400ms;
+    LoadSpec spec = open_loop("/hang", 400ms);
     spec.timeout = 150ms;
     spec.max_connections = 1;
-    spec.request.path = "/hang";
     RunClock clock;
     LoadGenerator load(spec, "127.0.0.1", server.port(), clock);
     load.start(nullptr);
@@ -301,11 +301,7 @@ TEST(LoadGenerator, RequestsDueWhileEveryConnectionIsBusyWaitForOne) {
 
 TEST(LoadGenerator, NothingWaitsWhileConnectionsAreFree) {
     MisbehavingServer server;
-    LoadSpec spec;
-    spec.mode = LoadSpec::Mode::rate;
-    spec.rate = 200;
-    spec.duration = 300ms;
-    spec.request.path = "/hang";
+    LoadSpec spec = open_loop("/hang", 300ms);
     spec.timeout = 100ms;
     auto records = run_load(spec, server.port());
     ASSERT_EQ(records.size(), 60u);
@@ -317,11 +313,7 @@ TEST(LoadGenerator, SendingStopsAtTheEndOfTheDurationOrWhenStopped) {
     MisbehavingServer server;
     RunClock clock;
     {
-        LoadSpec spec;
-        spec.mode = LoadSpec::Mode::rate;
-        spec.rate = 200;
-        spec.duration = 300ms;
-        spec.request.path = "/ok";
+        LoadSpec spec = open_loop("/ok", 300ms);
         LoadGenerator load(spec, "127.0.0.1", server.port(), clock);
         int64_t start = load.start(nullptr);
         load.join();
