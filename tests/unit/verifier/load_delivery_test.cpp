@@ -180,6 +180,7 @@ TEST(LoadDelivery, ShortfallsAreWarningsOfTheVerdict) {
     run.exit.code = 0;
     Verdict v = verify(run);
     EXPECT_TRUE(v.passed) << "the verdict is still reached";
+    EXPECT_EQ(v.summary, "PASS: 0 of 400 requests dropped; exited 0 (reached under less load than asked for: 1 warning)");
     EXPECT_EQ(v.load.sent, 400u);
     EXPECT_DOUBLE_EQ(v.load.achieved_rate, 200.0);
     EXPECT_TRUE(mentions(v.warnings, "below 95% of the requested 10000000 req/s in 2 of 2 whole seconds (0-1s: 200 sent of "
