@@ -169,10 +169,7 @@ TEST(HtmlReport, FleetShowsEveryReplicaWhoStoppedItAndHowItExited) {
 TEST(HtmlReport, ShowsTheLoadAskedForAgainstTheLoadDeliveredAndItsShortfall) {
     ASSERT_EQ(std::system("command -v chromium >/dev/null"), 0) << "chromium is not installed (setup.sh installs it)";
     TempDir dir;
-    auto scenario = write_file(dir.path(), "beyond.toml",
-                               "[target]\ncommand = [\"" + sample_service() + "\", \"--port\", \"{port}\"]\n"
-                               "ready = { http = \"/healthz\" }\n"
-                               "[load]\nrate = 1000000\nduration = \"1s\"\nmax_connections = 8\n[expect]\nexit_code = 0\n");
+    auto scenario = write_file(dir.path(), "beyond.toml", sample_service_scenario(kLoadBeyondReach, "exit_code = 0\n"));
     fs::path page = dir.path() / "beyond.html";
     CliRun run = run_cli({"run", scenario.string(), "--html", page.string()});
     ASSERT_EQ(run.exit_code, 0) << run.output;

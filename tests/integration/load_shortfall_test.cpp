@@ -24,12 +24,8 @@ bool any_warning(const nlohmann::json& report, const std::string& needle) {
 
 TEST(LoadShortfall, ARateBeyondTheMachineIsAWarningOfAVerdictStillReached) {
     TempDir dir;
-    // A million requests a second through at most 8 connections to the sample service.
     auto scenario = write_file(dir.path(), "beyond.toml",
-                               "[target]\ncommand = [\"" + sample_service() + "\", \"--port\", \"{port}\"]\n"
-                               "ready = { http = \"/healthz\" }\n"
-                               "[load]\nrate = 1000000\nduration = \"1s\"\nmax_connections = 8\n"
-                               "[expect]\nexit_code = 0\ndropped_inflight = 0\n");
+                               sample_service_scenario(kLoadBeyondReach, "exit_code = 0\ndropped_inflight = 0\n"));
     auto json = dir.path() / "report.json";
     auto junit = dir.path() / "junit.xml";
     CliRun run = run_cli({"run", scenario.string(), "--json", json.string(), "--junit", junit.string()}, json);
@@ -78,9 +74,7 @@ TEST(LoadShortfall, ARateBeyondTheMachineIsAWarningOfAVerdictStillReached) {
 TEST(LoadShortfall, ARateTheMachineKeepsUpWithHasNoWarning) {
     TempDir dir;
     auto scenario = write_file(dir.path(), "within.toml",
-                               "[target]\ncommand = [\"" + sample_service() + "\", \"--port\", \"{port}\"]\n"
-                               "ready = { http = \"/healthz\" }\n"
-                               "[load]\nrate = 100\nduration = \"2s\"\n[expect]\nexit_code = 0\n");
+                               sample_service_scenario("rate = 100\nduration = \"2s\"\n", "exit_code = 0\n"));
     auto json = dir.path() / "report.json";
     CliRun run = run_cli({"run", scenario.string(), "--json", json.string()}, json);
     ASSERT_EQ(run.exit_code, 0) << run.output;
