@@ -10,8 +10,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <cassert>
+#include <cmath>
 #include <thread>
 
 namespace draincheck {
@@ -358,6 +358,7 @@ int64_t LoadGenerator::sending_stopped_ns() const {
     for (auto& w : workers_) last = std::max(last, w->sending_stopped_ns);
     return last;
 }
+
 int64_t LoadGenerator::stopped_ns() const { return shared_->stopped_ns.load(); }
 
 }  // namespace draincheck
