@@ -75,6 +75,34 @@ json exit_json(const ExitInfo& x) {
             {"signal", x.signal ? json(signal_name(*x.signal)) : json(nullptr)}, {"forced", x.forced}};
 }
 
+// The load asked for and the load delivered (verdict.load): the facts behind its load warnings.
+json load_json(const RunResult& run, const LoadDelivery& d) {
+    json j = {{"started_s", seconds(run.load_started_ns)},
+              {"sending_stopped_s", seconds(run.load_sending_stopped_ns)},
+              {"stopped_s", seconds(run.load_stopped_ns)},
+              {"mode", d.open_loop ? "rate" : "connections"},
+              {"requested_duration_s", seconds(d.requested_duration_ns)},
+              {"sent", d.sent},
+              {"sending_s", seconds(d.sending_ns)},
+              {"achieved_rate", d.achieved_rate},
+              {"overrun_s", seconds(d.overrun_ns)},
+              // Closed loop has no requested rate, so no schedule to fall behind.
+              {"requested_rate", nullptr},
+              {"seconds_below_rate", nullptr},
+              {"waited_for_connection", nullptr},
+              {"sent_late", nullptr}};
+    if (!d.open_loop) return j;
+    j["requested_rate"] = d.requested_rate;
+    j["seconds_below_rate"] = json::array();
+    for (const SecondBelowRate& s : d.seconds_below_rate)
+        j["seconds_below_rate"].push_back({{"second", s.second}, {"sent", s.sent}, {"requested", s.requested}});
+    j["waited_for_connection"] = {{"count", d.waited_for_connection}, {"longest_s", seconds(d.longest_wait_ns)},
+                                  {"never_sent", d.never_sent}};
+    j["sent_late"] = {{"count", d.sent_late}, {"bound_s", seconds(std::chrono::nanoseconds(kLateSendBound).count())},
+                      {"latest_s", seconds(d.latest_start_ns)}};
+    return j;
+}
+
 }  // namespace
 
 json dependencies_json(const RunResult& run) {
@@ -200,7 +228,7 @@ json make_json_report(const RunResult& run, const Verdict& verdict, const RunSta
         x.exited && run.stop_signal_ns ? json(seconds(x.at_ns - *run.stop_signal_ns)) : json(nullptr);
     j["stop_signal"] = run.stop_signal_ns ? json{{"name", signal_name(*run.stop_signal)}, {"at_s", seconds(*run.stop_signal_ns)}}
                                           : json(nullptr);
-    j["load"] = {{"started_s", seconds(run.load_started_ns)}, {"stopped_s", seconds(run.load_stopped_ns)}};
+    j["load"] = load_json(run, verdict.load);
 
     json events = json::array();
     for (const RunEvent& e : run.events)

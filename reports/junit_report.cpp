@@ -56,6 +56,11 @@ std::string make_junit_xml(const std::vector<ScenarioOutcomeForJunit>& scenarios
                                  "      <error message=\"{2}\" type=\"harness\">{2}</error>\n    </testcase>\n",
                                  xml_escape(s.name), s.seconds, xml_escape(s.error));
         } else {
+            // What weakens the verdict, e.g. a load far below the one asked for: not a failure, but said.
+            std::string warnings;
+            for (const std::string& w : s.verdict->warnings)
+                warnings += fmt::format("      <property name=\"warning\" value=\"{}\"/>\n", xml_escape(w));
+            if (!warnings.empty()) cases += "    <properties>\n" + warnings + "    </properties>\n";
             for (const Assertion& a : s.verdict->assertions) {
                 ++suite_tests;
                 cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"0\">\n", xml_escape(s.name),

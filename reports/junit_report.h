@@ -1,6 +1,7 @@
 #pragma once
 // JUnit XML for CI systems: one <testsuite> per scenario, one <testcase> per assertion, the
-// failure message is the assertion's one-line reason, <system-out> the console summary.
+// failure message is the assertion's one-line reason, the verdict's warnings are <property name="warning">
+// entries of the suite, <system-out> the console summary.
 #include "verifier/verdict.h"
 
 #include <optional>

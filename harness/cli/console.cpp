@@ -38,6 +38,14 @@ std::string describe_request(const RunResult& run, const PhaseBounds& bounds, si
                        std::string(outcome_name(r.outcome)) + (r.status ? " " + std::to_string(r.status) : ""));
 }
 
+// The load asked for against the load delivered (verdict.load).
+std::string load_delivered(const RunResult& run, const LoadDelivery& d) {
+    const LoadSpec& l = run.scenario.load;
+    std::string asked = d.open_loop ? format_rate(d.requested_rate) + " req/s" : fmt::format("{} connections", l.connections);
+    return fmt::format("  load: requested {} for {}; sent {} requests in {:.3f}s, {} req/s", asked,
+                       format_duration(l.duration), d.sent, double(d.sending_ns) / 1e9, format_rate(d.achieved_rate));
+}
+
 }  // namespace
 
 void Console::begin(const RunPlan& plan) {
@@ -103,6 +111,7 @@ std::string summary_text(const RunResult& run, const Verdict& verdict, const Run
             line(fmt::format("         … {} more in the report", a.evidence.size() - kEvidenceShown));
     }
     for (const std::string& w : verdict.warnings) line("  warning: " + w);
+    line("\n" + load_delivered(run, verdict.load));
 
     // A fleet run's middle phase is the time its faults ran (see phase_bounds).
     auto label = [&run](Phase p) { return run.fleet && p == Phase::draining ? std::string_view("faults") : phase_name(p); };

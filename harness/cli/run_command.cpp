@@ -108,17 +108,42 @@ ScenarioOutcome run_parsed(const Scenario& scenario, const RunOptions& opt, bool
     return outcome;
 }
 
-ScenarioOutcome run_one(const std::string& path, const RunOptions& opt, bool many, Console& console) {
+// Writes the JUnit file when one was asked for; the exit code `code` becomes, worse if it cannot be written.
+int write_junit(const RunOptions& opt, const std::vector<ScenarioOutcomeForJunit>& suites, int code) {
+    if (opt.junit_path.empty()) return code;
     try {
-        return run_parsed(parse_scenario_file(path), opt, many, console);
-    } catch (const ScenarioError& e) {
-        fmt::print(stderr, "{}\n", e.what());
-        return {exit_code::invalid, "invalid scenario", {fs::path(path).stem().string(), path, 0, std::nullopt, e.what(), e.what()}};
+        write_text_file(opt.junit_path, make_junit_xml(suites));
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "draincheck: cannot write the JUnit report: {}\n", e.what());
+        return exit_code::worst(code, exit_code::environment);
     }
+    return code;
 }
 
-int run_all(const RunOptions& opt, const std::vector<Scenario>& prepared) {
-    size_t count = prepared.empty() ? opt.scenarios.size() : prepared.size();
+// Every file is read and validated before any scenario runs, so that a broken file later in the list
+// neither waits for the runs before it nor lets them run. Each broken file is reported (and is an
+// error in the JUnit file); nullopt when any is.
+std::optional<std::vector<Scenario>> parse_all(const RunOptions& opt) {
+    std::vector<Scenario> scenarios;
+    std::vector<ScenarioOutcomeForJunit> invalid;
+    for (const std::string& path : opt.scenarios) {
+        try {
+            scenarios.push_back(parse_scenario_file(path));
+        } catch (const ScenarioError& e) {
+            fmt::print(stderr, "{}\n", e.what());
+            invalid.push_back({fs::path(path).stem().string(), path, 0, std::nullopt, e.what(), e.what()});
+        }
+    }
+    if (invalid.empty()) return scenarios;
+    if (opt.scenarios.size() > 1)
+        fmt::print(stderr, "draincheck: {} of {} scenario files are invalid; none was run\n", invalid.size(),
+                   opt.scenarios.size());
+    write_junit(opt, invalid, exit_code::invalid);
+    return std::nullopt;
+}
+
+int run_all(const RunOptions& opt, const std::vector<Scenario>& scenarios) {
+    size_t count = scenarios.size();
     if ((!opt.json_path.empty() || !opt.html_path.empty()) && count > 1) {
         fmt::print(stderr, "draincheck: --json and --html take one scenario; use --out DIR for several\n");
         return exit_code::invalid;
@@ -138,8 +163,8 @@ int run_all(const RunOptions& opt, const std::vector<Scenario>& prepared) {
     int code = exit_code::pass;
     std::vector<std::pair<std::string, ScenarioOutcome>> table;
     for (size_t i = 0; i < count; ++i) {
-        std::string path = prepared.empty() ? opt.scenarios[i] : prepared[i].source_path;
-        ScenarioOutcome o = prepared.empty() ? run_one(path, opt, many, console) : run_parsed(prepared[i], opt, many, console);
+        const std::string& path = scenarios[i].source_path;
+        ScenarioOutcome o = run_parsed(scenarios[i], opt, many, console);
         code = exit_code::worst(code, o.code);
         table.emplace_back(path, o);
         if (o.code == exit_code::interrupted_int || o.code == exit_code::interrupted_term) break;
@@ -149,17 +174,9 @@ int run_all(const RunOptions& opt, const std::vector<Scenario>& prepared) {
         fmt::print("\n{:<44} {:>4}  {}\n", "scenario", "exit", "result");
         for (const auto& [path, o] : table) fmt::print("{:<44} {:>4}  {}\n", path, o.code, o.line);
     }
-    if (!opt.junit_path.empty()) {
-        std::vector<ScenarioOutcomeForJunit> suites;
-        for (const auto& [path, o] : table) suites.push_back(o.junit);
-        try {
-            write_text_file(opt.junit_path, make_junit_xml(suites));
-        } catch (const std::exception& e) {
-            fmt::print(stderr, "draincheck: cannot write the JUnit report: {}\n", e.what());
-            code = exit_code::worst(code, exit_code::environment);
-        }
-    }
-    return code;
+    std::vector<ScenarioOutcomeForJunit> suites;
+    for (const auto& [path, o] : table) suites.push_back(o.junit);
+    return write_junit(opt, suites, code);
 }
 
 
@@ -191,13 +208,14 @@ int run_command(const RunOptions& opt) {
 }
 
 int run_scenarios(const RunOptions& given, const std::vector<Scenario>& prepared) {
+    if (!prepared.empty()) return run_all(given, prepared);
     RunOptions opt = given;
-    if (prepared.empty()) {
-        auto expanded = expand_scenario_args(opt.scenarios);
-        if (!expanded) return exit_code::invalid;
-        opt.scenarios = *expanded;
-    }
-    return run_all(opt, prepared);
+    auto expanded = expand_scenario_args(opt.scenarios);
+    if (!expanded) return exit_code::invalid;
+    opt.scenarios = *expanded;
+    auto scenarios = parse_all(opt);
+    if (!scenarios) return exit_code::invalid;
+    return run_all(opt, *scenarios);
 }
 
 }  // namespace draincheck

@@ -72,6 +72,7 @@ void ClientConnection::begin(const Job& job) {
     record_ = RequestRecord{};
     record_.intended_us = to_us(job.intended_ns);
     record_.template_index = job.template_index;
+    if (job.waited_for_connection) record_.flags |= kWaitedForConnection;
 
     if (socket_.is_open() && !still_alive()) close();
     bool reuse = socket_.is_open();

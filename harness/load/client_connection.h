@@ -41,6 +41,7 @@ struct Job {
     uint64_t sequence = 0;       // n-th request of the run
     int64_t intended_ns = 0;     // when it should have been sent
     uint8_t template_index = 0;
+    bool waited_for_connection = false;   // queued while max_connections were open
 };
 
 class ClientConnection {

@@ -10,8 +10,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <cmath>
-#include <deque>
 #include <thread>
 
 namespace draincheck {
@@ -31,6 +31,37 @@ uint64_t default_max_requests(const LoadSpec& spec) {
     if (spec.mode == LoadSpec::Mode::rate) return uint64_t(spec.rate * seconds * 1.1) + 1000;
     return 5'000'000;
 }
+
+// Worker `index`'s part of `total` (connections, lanes) split among `threads` workers.
+unsigned share_of(unsigned total, unsigned threads, unsigned index) {
+    return total / threads + (index < total % threads ? 1 : 0);
+}
+
+// Open loop: the due requests waiting for a free connection, oldest first. While one waits every
+// connection is busy, so each request that falls due joins it: they are consecutive requests of their
+// worker (sequences `step` apart), kept as a range rather than a queue, so memory stays flat however
+// far beyond the target's reach the rate is.
+class WaitingRequests {
+public:
+    explicit WaitingRequests(uint64_t step) : step_(step) {}
+    bool empty() const { return count_ == 0; }
+    uint64_t size() const { return count_; }
+    void push(uint64_t sequence) {
+        assert(count_ == 0 || sequence == first_ + count_ * step_);
+        if (count_++ == 0) first_ = sequence;
+    }
+    uint64_t pop() {
+        --count_;
+        first_ += step_;
+        return first_ - step_;
+    }
+    void clear() { count_ = 0; }
+
+private:
+    uint64_t step_;
+    uint64_t first_ = 0;
+    uint64_t count_ = 0;
+};
 
 asio::ip::address endpoint_address(const std::string& host) {
     if (host == "localhost") return asio::ip::make_address("127.0.0.1");
@@ -81,7 +112,9 @@ struct LoadGenerator::Shared {
 struct LoadGenerator::Worker final : ConnectionOwner {
     Worker(Shared& shared, unsigned index)
         : shared(shared), index(index), io(1), tick(io),
-          store(shared.max_requests / shared.threads + RecordStore::kChunk) {}
+          store(shared.max_requests / shared.threads + RecordStore::kChunk),
+          // max_connections bounds the whole load: each worker opens its part (at least one, to send at all).
+          max_connections(std::max(1u, share_of(shared.spec.max_connections, shared.threads, index))) {}
 
     void run() {
         if (shared.spec.mode == LoadSpec::Mode::rate) {
@@ -89,11 +122,10 @@ struct LoadGenerator::Worker final : ConnectionOwner {
             period_ns = 1e9 / shared.spec.rate;
             schedule_tick();
         } else {
-            unsigned lanes = shared.spec.connections / shared.threads +
-                             (index < shared.spec.connections % shared.threads ? 1 : 0);
+            unsigned lanes = share_of(shared.spec.connections, shared.threads, index);
             for (unsigned i = 0; i < lanes; ++i) start_next(new_connection());
             tick.expires_at(shared.clock.at(shared.end_ns));
-            tick.async_wait([this](const error_code& ec) { if (!ec) begin_stop(); });
+            tick.async_wait([this](const error_code& ec) { if (!ec) begin_stop(schedule_done); });
         }
         io.run();
         int64_t now = shared.clock.now_ns();
@@ -102,7 +134,7 @@ struct LoadGenerator::Worker final : ConnectionOwner {
         if (shared.running.fetch_sub(1) == 1 && shared.on_finished) shared.on_finished();
     }
 
-    void post_stop() { asio::post(io, [this] { begin_stop(); }); }
+    void post_stop() { asio::post(io, [this] { begin_stop(stopped_early); }); }
 
     // ---- open loop -------------------------------------------------------------------------
     int64_t intended(uint64_t sequence) const {
@@ -112,7 +144,7 @@ struct LoadGenerator::Worker final : ConnectionOwner {
     void schedule_tick() {
         if (stopping) return;
         int64_t next = intended(next_sequence);
-        if (next >= shared.end_ns) return begin_stop();
+        if (next >= shared.end_ns) return begin_stop(schedule_done);
         tick.expires_at(shared.clock.at(next));
         tick.async_wait([this](const error_code& ec) { if (!ec) on_tick(); });
     }
@@ -121,13 +153,15 @@ struct LoadGenerator::Worker final : ConnectionOwner {
         int64_t now = shared.clock.now_ns();
         // Catch up on everything due: a late timer must not thin out the schedule.
         while (!stopping && intended(next_sequence) <= now && intended(next_sequence) < shared.end_ns) {
-            if (!shared.claim()) return begin_stop();
-            Job job{next_sequence, intended(next_sequence), shared.templates.pick(next_sequence)};
+            if (!shared.claim()) return begin_stop(stopped_early);
+            Job job = job_of(next_sequence);
             next_sequence += shared.threads;
             dispatch(job);
         }
         schedule_tick();
     }
+
+    Job job_of(uint64_t sequence) const { return Job{sequence, intended(sequence), shared.templates.pick(sequence)}; }
 
     void dispatch(const Job& job) {
         if (!idle.empty()) {
@@ -135,8 +169,8 @@ struct LoadGenerator::Worker final : ConnectionOwner {
             idle.pop_back();
             return begin_on(*c, job);
         }
-        if (open_connections < shared.spec.max_connections) return begin_on(*new_connection(), job);
-        pending.push_back(job);
+        if (open_connections < max_connections) return begin_on(*new_connection(), job);
+        pending.push(job.sequence);
     }
 
     void begin_on(ClientConnection& c, const Job& job) {
@@ -173,8 +207,8 @@ struct LoadGenerator::Worker final : ConnectionOwner {
         if (shared.spec.mode == LoadSpec::Mode::connections) return on_lane_done(c, r);
         // Open loop: the freed connection takes the oldest queued request, if any.
         while (!pending.empty() && !stopping) {
-            Job job = pending.front();
-            pending.pop_front();
+            Job job = job_of(pending.pop());
+            job.waited_for_connection = true;
             int64_t now = shared.clock.now_ns();
             if (now - job.intended_ns <= shared.spec.timeout.count()) return begin_on(c, job);
             record_queued_timeout(job, now);
@@ -191,7 +225,7 @@ struct LoadGenerator::Worker final : ConnectionOwner {
         r.started_us = r.intended_us;
         r.end_us = uint32_t((now - job.intended_ns) / 1000);
         r.template_index = job.template_index;
-        r.flags = kLocalTimeout;
+        r.flags = kLocalTimeout | kWaitedForConnection;
         r.outcome = Outcome::timeout;
         started.fetch_add(1, std::memory_order_relaxed);
         record(r);
@@ -199,8 +233,9 @@ struct LoadGenerator::Worker final : ConnectionOwner {
 
     // ---- closed loop -----------------------------------------------------------------------
     void start_next(ClientConnection* c) {
-        if (stopping || shared.clock.now_ns() >= shared.end_ns || !shared.claim()) {
-            if (!stopping) begin_stop();
+        bool done = shared.clock.now_ns() >= shared.end_ns;
+        if (stopping || done || !shared.claim()) {
+            if (!stopping) begin_stop(done ? schedule_done : stopped_early);
             return release(c);
         }
         uint64_t seq = shared.closed_sequence.fetch_add(1, std::memory_order_relaxed);
@@ -220,9 +255,15 @@ struct LoadGenerator::Worker final : ConnectionOwner {
         start_next(&c);
     }
 
-    void begin_stop() {
+    // Why a worker stops sending: its schedule reached the load's duration, or it was stopped before
+    // (stop(), max_requests). A schedule that reached the end only late, behind time, ends when it did.
+    enum StopReason { schedule_done, stopped_early };
+
+    void begin_stop(StopReason why) {
         if (stopping) return;
         stopping = true;
+        int64_t now = shared.clock.now_ns();
+        sending_stopped_ns = why == schedule_done ? std::max(now, shared.end_ns) : now;
         tick.cancel();
         not_sent += pending.size();
         pending.clear();
@@ -239,12 +280,14 @@ struct LoadGenerator::Worker final : ConnectionOwner {
     std::vector<std::unique_ptr<ClientConnection>> connections;  // every object ever created
     std::vector<ClientConnection*> idle;    // open keep-alive connections, no request
     std::vector<ClientConnection*> spare;   // closed objects, reused for new connections
-    std::deque<Job> pending;                // open loop: due requests waiting for a connection
+    WaitingRequests pending{shared.threads};
+    unsigned max_connections;               // open loop: this worker's part of the load's max_connections
     unsigned open_connections = 0;
     uint64_t next_sequence = 0;
     double period_ns = 0;
     bool stopping = false;
     uint64_t not_sent = 0;
+    int64_t sending_stopped_ns = 0;
     std::thread thread;
     std::atomic<uint64_t> started{0}, completed{0}, errors{0};
 };
@@ -309,6 +352,13 @@ uint64_t LoadGenerator::requests_not_sent() const {
 bool LoadGenerator::out_of_descriptors() const { return shared_->out_of_descriptors.load(std::memory_order_relaxed); }
 
 int64_t LoadGenerator::started_ns() const { return shared_->start_ns; }
+
+int64_t LoadGenerator::sending_stopped_ns() const {
+    int64_t last = 0;
+    for (auto& w : workers_) last = std::max(last, w->sending_stopped_ns);
+    return last;
+}
+
 int64_t LoadGenerator::stopped_ns() const { return shared_->stopped_ns.load(); }
 
 }  // namespace draincheck

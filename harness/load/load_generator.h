@@ -54,6 +54,9 @@ public:
     // True once a connect failed for lack of file descriptors (those requests are connect_error).
     bool out_of_descriptors() const;
     int64_t started_ns() const;
+    // After join(): when the last load thread stopped sending new requests, at the end of the load's
+    // duration (later if its schedule fell behind) or when it was stopped before.
+    int64_t sending_stopped_ns() const;
     int64_t stopped_ns() const;          // when the last request ended
 
     struct Worker;   // one load thread (load_generator.cpp)

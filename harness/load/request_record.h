@@ -28,6 +28,7 @@ enum RecordFlags : uint8_t {
     kPeerEof          = 1 << 3,  // the connection ended with FIN (EOF)
     kHeadersComplete  = 1 << 4,  // the response header block was parsed
     kLocalTimeout     = 1 << 5,  // the harness gave up waiting
+    kWaitedForConnection = 1 << 6,  // open loop: queued because max_connections were open when it was due
 };
 
 struct RequestRecord {
@@ -55,6 +56,8 @@ struct RequestRecord {
     int replica_index() const { return replica == kNoReplica ? -1 : int(replica) - 1; }
 
     bool has(RecordFlags f) const { return (flags & f) != 0; }
+    // A request that waited for a free connection until its timeout, and so never went out.
+    bool never_sent() const { return has(kLocalTimeout) && connection_id == 0; }
     // End time since run start, or kNever.
     uint64_t ended_at_us() const { return end_us == kNever ? kNever : uint64_t(started_us) + end_us; }
 };

@@ -397,6 +397,7 @@ private:
         load_running_ = false;
         load_finished_ = true;
         result_.load_stopped_ns = load_->stopped_ns();
+        result_.load_sending_stopped_ns = load_->sending_stopped_ns();
         emit(EventType::load_stopped, "");
         after_exit_timer_.cancel();
         if (fleet_ && !target_exited_) {
@@ -548,6 +549,7 @@ private:
         if (load_) {
             result_.records = load_->take_records();
             result_.requests_not_recorded = load_->records_lost();
+            result_.requests_not_sent = load_->requests_not_sent();
         }
         result_.log_tail = target_.log_tail();
         if (fleet_) {

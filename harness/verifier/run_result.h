@@ -49,7 +49,8 @@ struct RunResult {
     pid_t pid = 0;
 
     int64_t load_started_ns = 0;
-    int64_t load_stopped_ns = 0;
+    int64_t load_sending_stopped_ns = 0;     // when the load stopped sending new requests (0: it sent none)
+    int64_t load_stopped_ns = 0;             // when its last request ended
     std::vector<RequestRecord> records;      // sorted by started_us
     std::vector<RunEvent> events;            // sorted by at_ns
     ExitInfo exit;
@@ -60,6 +61,7 @@ struct RunResult {
     uint64_t log_lines_total = 0;
     bool aborted = false;                    // the harness was interrupted (partial result)
     uint64_t requests_not_recorded = 0;      // beyond max_requests or record capacity
+    uint64_t requests_not_sent = 0;          // open loop: still waiting for a free connection when the load stopped
     std::vector<DependencyResult> dependencies;   // in scenario order
     std::vector<DrainProbe> outage_probes;   // the target's ready probes while a dependency was down
     std::optional<FleetResult> fleet;        // [fleet] runs: the replicas and the balancer

@@ -1,6 +1,8 @@
 #pragma once
 // The verdict: one entry per [expect] key, each with what was expected, what was observed,
 // and the requests that show it.
+#include "verifier/load_delivery.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,6 +34,7 @@ struct Verdict {
     std::vector<Assertion> assertions;
     std::string summary;              // one sentence: "PASS: ..." / "FAIL: ..."
     std::vector<std::string> warnings;// things that weaken the verdict (e.g. nothing in flight at the signal)
+    LoadDelivery load;                // the load delivered against the load asked for (its shortfalls are warnings)
 };
 
 }  // namespace draincheck

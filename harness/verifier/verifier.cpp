@@ -64,6 +64,9 @@ private:
 
     Verdict finish(std::vector<Assertion> extra, Verdict& v) {
         for (Assertion& a : extra) v.assertions.push_back(std::move(a));
+        v.load = measure_load_delivery(run_);
+        std::vector<std::string> load_warnings = load_shortfall_warnings(v.load);
+        for (const std::string& w : load_warnings) v.warnings.push_back(w);
         if (run_.fleet && run_.requests_not_recorded)
             v.warnings.push_back(fmt::format("{} requests were not recorded (record capacity reached)",
                                              run_.requests_not_recorded));
@@ -85,6 +88,10 @@ private:
             v.passed = false;
             v.summary = "ABORTED (partial result): " + (failures.empty() ? facts : failures);
         }
+        // The one sentence a quiet console, a CI log or the report's banner shows says it too.
+        if (!load_warnings.empty())
+            v.summary += fmt::format(" (reached under less load than asked for: {} warning{})", load_warnings.size(),
+                                     load_warnings.size() == 1 ? "" : "s");
         return v;
     }
 

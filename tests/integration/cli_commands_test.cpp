@@ -155,3 +155,37 @@ TEST(CliCommands, VerboseStreamsTheTargetsOutputAndQuietOnlyTheVerdict) {
     EXPECT_EQ(quiet.exit_code, 1);
     EXPECT_EQ(quiet.output, "sigterm-exit-nonzero: FAIL: exited with code 1, expected 0\n");
 }
+
+// Every file is read and validated before any scenario runs: a good file followed by broken ones runs
+// nothing (its target is never started, no report is written), and each broken file is named.
+TEST(CliCommands, SeveralFilesAreAllValidatedBeforeAnyRuns) {
+    TempDir dir;
+    auto started = dir.path() / "target-started";
+    auto good = write_file(dir.path(), "good.toml",
+                           "[target]\ncommand = [\"/bin/sh\", \"-c\", \"touch '" + started.string() + "'; exec " +
+                               sample_service() + " --port \\\"$PORT\\\"\"]\nready = { http = \"/healthz\" }\n"
+                               "[load]\nrate = 50\nduration = \"500ms\"\n[expect]\nexit_code = 0\n");
+    // The good file alone runs its target: the mark the test looks for is made.
+    CliRun alone = run_cli({"run", good.string(), "-q"});
+    ASSERT_EQ(alone.exit_code, 0) << alone.output;
+    ASSERT_TRUE(fs::exists(started)) << alone.output;
+    fs::remove(started);
+
+    auto broken = write_file(dir.path(), "broken.toml", "[target]\ncommand = [\"x\"]\n[load]\nduraton = \"1s\"\n");
+    auto missing = dir.path() / "missing.toml";
+    auto out = dir.path() / "out";
+    auto junit = dir.path() / "junit.xml";
+    CliRun r = run_cli({"run", good.string(), broken.string(), missing.string(), "--out", out.string(), "--junit",
+                        junit.string()});
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_TRUE(has(r, broken.string() + ":4:1: load.duraton: unknown key; did you mean `duration`?")) << r.output;
+    EXPECT_TRUE(has(r, missing.string() + ": cannot read scenario file: No such file or directory")) << r.output;
+    EXPECT_TRUE(has(r, "2 of 3 scenario files are invalid; none was run")) << r.output;
+    EXPECT_FALSE(fs::exists(started)) << "the good scenario's target was started\n" << r.output;
+    EXPECT_FALSE(fs::exists(out)) << "reports were written\n" << r.output;
+    EXPECT_FALSE(has(r, "scenario good")) << r.output;
+    // CI still learns why: one error per broken file.
+    std::string xml = slurp(junit);
+    EXPECT_EQ(count(xml, "<error "), 2) << xml;
+    EXPECT_EQ(count(xml, "<testsuite name=\"good\""), 0) << xml;
+}

@@ -59,6 +59,11 @@ TempDir::~TempDir() {
 
 std::string sample_service() { return SAMPLE_SERVICE_EXE; }
 
+std::string sample_service_scenario(const std::string& load, const std::string& expect) {
+    return "[target]\ncommand = [\"" + sample_service() + "\", \"--port\", \"{port}\"]\nready = { http = \"/healthz\" }\n"
+           "[load]\n" + load + "[expect]\n" + expect;
+}
+
 fs::path write_file(const fs::path& dir, const std::string& name, const std::string& text) {
     fs::path p = dir / name;
     std::ofstream(p, std::ios::binary) << text;

@@ -43,6 +43,13 @@ std::vector<int> processes_with_env(const std::string& entry);
 
 std::string sample_service();
 
+// A scenario of this build's sample service (graceful, ready on /healthz): `load` and `expect` are the
+// lines of its [load] and [expect] tables.
+std::string sample_service_scenario(const std::string& load, const std::string& expect);
+// [load] lines no machine delivers to the sample service: a million requests a second through at most
+// 8 connections.
+inline const std::string kLoadBeyondReach = "rate = 1000000\nduration = \"1s\"\nmax_connections = 8\n";
+
 // Starts draincheck in the background with stdout and stderr into a pipe: its pid and the read end.
 std::pair<int, FILE*> spawn_draincheck(const std::vector<std::string>& args);
 // Reads that output until a line contains `needle` (events are printed as they happen); false at EOF.

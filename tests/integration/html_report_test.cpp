@@ -165,3 +165,27 @@ TEST(HtmlReport, FleetShowsEveryReplicaWhoStoppedItAndHowItExited) {
     EXPECT_NE(between(text, "<table id=\"counts\">", "</table>").find("<th class=\"num\">faults</th>"), std::string::npos);
     EXPECT_NE(between(text, "<table id=\"latency\">", "</table>").find("<td>faults</td>"), std::string::npos);
 }
+
+// A load far beyond what the machine can send: the page says so where the verdict is, and its load
+// table sets what was asked for against what went out.
+TEST(HtmlReport, ShowsTheLoadAskedForAgainstTheLoadDeliveredAndItsShortfall) {
+    ASSERT_EQ(std::system("command -v chromium >/dev/null"), 0) << "chromium is not installed (setup.sh installs it)";
+    TempDir dir;
+    auto scenario = write_file(dir.path(), "beyond.toml", sample_service_scenario(kLoadBeyondReach, "exit_code = 0\n"));
+    fs::path page = dir.path() / "beyond.html";
+    CliRun run = run_cli({"run", scenario.string(), "--html", page.string()});
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    Browser dom = chromium({"--dump-dom", "--virtual-time-budget=5000"}, page, dir.path());
+    ASSERT_EQ(dom.exit_code, 0) << dom.stderr_text;
+    const std::string& text = dom.stdout_text;
+    EXPECT_NE(text.find("data-rendered=\"true\""), std::string::npos) << "the page script did not finish";
+    EXPECT_NE(text.find("<div id=\"js-errors\"></div>"), std::string::npos) << between(text, "<div id=\"js-errors\"", "</div>");
+    std::string warnings = between(text, "<div id=\"warnings\">", "</div></div>");
+    EXPECT_NE(warnings.find("<div class=\"warning\">warning: the load fell below 95% of the requested 1000000 req/s"),
+              std::string::npos) << warnings;
+    EXPECT_NE(warnings.find("requests waited for a free connection (max_connections = 8 were open)"), std::string::npos) << warnings;
+    EXPECT_NE(text.find("<section id=\"load\">"), std::string::npos) << "the load section stayed hidden";
+    std::string table = between(text, "<table id=\"load-delivered\">", "</table>");
+    EXPECT_NE(table.find("<tr><td>rate</td><td class=\"num\">1000000 req/s</td>"), std::string::npos) << table;
+    EXPECT_NE(table.find("<td>waited for a free connection (longest)</td>"), std::string::npos) << table;
+}

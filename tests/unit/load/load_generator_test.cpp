@@ -114,6 +114,15 @@ LoadSpec closed_loop(std::vector<std::string> paths, unsigned connections = 1) {
     return spec;
 }
 
+LoadSpec open_loop(const std::string& path, Nanos duration, double rate = 200) {
+    LoadSpec spec;
+    spec.mode = LoadSpec::Mode::rate;
+    spec.rate = rate;
+    spec.duration = duration;
+    spec.request.path = path;
+    return spec;
+}
+
 std::vector<RequestRecord> run_load(const LoadSpec& spec, uint16_t port) {
     RunClock clock;
     LoadGenerator load(spec, "127.0.0.1", port, clock);
@@ -224,12 +233,7 @@ TEST(LoadGenerator, RefusedConnectionsAreRefusedAndPaced) {
 
 TEST(LoadGenerator, OpenLoopFollowsItsScheduleExactly) {
     MisbehavingServer server;
-    LoadSpec spec;
-    spec.mode = LoadSpec::Mode::rate;
-    spec.rate = 200;
-    spec.duration = 500ms;
-    spec.request.path = "/ok";
-    auto records = run_load(spec, server.port());
+    auto records = run_load(open_loop("/ok", 500ms), server.port());
     ASSERT_EQ(records.size(), 100u);   // 200/s for 0.5 s, whatever the machine's speed
     std::vector<uint32_t> intended;
     for (const auto& r : records) intended.push_back(r.intended_us);
@@ -265,4 +269,65 @@ TEST(LoadGenerator, StopEndsTheLoadEarly) {
     auto records = load.take_records();
     EXPECT_GE(records.size(), 20u);
     for (const auto& r : records) EXPECT_EQ(r.outcome, Outcome::ok);
+}
+
+// Open loop with one connection, held by a request that hangs until its timeout: the requests due
+// meanwhile wait for it, are flagged, and those that waited past their timeout never go out.
+TEST(LoadGenerator, RequestsDueWhileEveryConnectionIsBusyWaitForOne) {
+    MisbehavingServer server;
+    LoadSpec spec = open_loop("/hang", 400ms);
+    spec.timeout = 150ms;
+    spec.max_connections = 1;
+    RunClock clock;
+    LoadGenerator load(spec, "127.0.0.1", server.port(), clock);
+    load.start(nullptr);
+    load.join();
+    auto records = load.take_records();
+    ASSERT_FALSE(records.empty());
+    EXPECT_FALSE(records.front().has(kWaitedForConnection)) << "the first request finds its connection free";
+    size_t waited = 0, never_sent = 0;
+    for (const auto& r : records) {
+        waited += r.has(kWaitedForConnection);
+        if (r.never_sent()) {
+            ++never_sent;
+            EXPECT_TRUE(r.has(kWaitedForConnection));
+            EXPECT_EQ(r.outcome, Outcome::timeout);
+        }
+    }
+    EXPECT_GT(waited, 0u);
+    EXPECT_GT(never_sent, 0u) << "with every request hanging 150 ms, the queue outgrows the timeout";
+    EXPECT_GT(load.requests_not_sent(), 0u) << "still queued when the load stopped";
+}
+
+TEST(LoadGenerator, NothingWaitsWhileConnectionsAreFree) {
+    MisbehavingServer server;
+    LoadSpec spec = open_loop("/hang", 300ms);
+    spec.timeout = 100ms;
+    auto records = run_load(spec, server.port());
+    ASSERT_EQ(records.size(), 60u);
+    for (const auto& r : records) EXPECT_FALSE(r.has(kWaitedForConnection));
+}
+
+// When the load stopped sending: at the end of its duration (never before), or when it was stopped.
+TEST(LoadGenerator, SendingStopsAtTheEndOfTheDurationOrWhenStopped) {
+    MisbehavingServer server;
+    RunClock clock;
+    {
+        LoadSpec spec = open_loop("/ok", 300ms);
+        LoadGenerator load(spec, "127.0.0.1", server.port(), clock);
+        int64_t start = load.start(nullptr);
+        load.join();
+        EXPECT_GE(load.sending_stopped_ns(), start + spec.duration.count());
+    }
+    LoadSpec spec = closed_loop({"/ok"}, 2);
+    spec.duration = 60s;
+    LoadGenerator load(spec, "127.0.0.1", server.port(), clock);
+    std::promise<void> finished;
+    int64_t start = load.start([&] { finished.set_value(); });
+    while (load.progress().completed < 20) std::this_thread::yield();
+    load.stop();
+    finished.get_future().wait();
+    load.join();
+    EXPECT_GT(load.sending_stopped_ns(), start);
+    EXPECT_LT(load.sending_stopped_ns(), start + spec.duration.count());
 }

@@ -100,3 +100,43 @@ TEST(JsonReport, WritesAtomicallyAndSurvivesAnyLogText) {
     fs::remove_all(dir);
     EXPECT_THROW(write_json_report("/nonexistent-dir/report.json", j), std::runtime_error);
 }
+
+// The load asked for against the load delivered, from the verdict's figures: what a closed loop has no
+// use for (a requested rate, a schedule) is null there.
+TEST(JsonReport, SetsTheLoadDeliveredAgainstTheLoadAskedFor) {
+    RunResult run = sample_run();
+    run.scenario.load.rate = 200;
+    run.scenario.load.duration = std::chrono::seconds(3);
+    run.load_started_ns = 500'000'000;
+    run.load_sending_stopped_ns = 2'500'000'000;   // stopped early, 250 ms after the exit
+    run.load_stopped_ns = 2'600'000'000;
+    run.records[1].flags |= kWaitedForConnection;
+    run.records[1].started_us += 20'000;
+    run.requests_not_sent = 3;
+    Verdict v = verify(run);
+    auto load = make_json_report(run, v, compute_stats(run.records, {}, 0), "x")["load"];
+    EXPECT_EQ(load["mode"], "rate");
+    EXPECT_DOUBLE_EQ(load["started_s"].get<double>(), 0.5);
+    EXPECT_DOUBLE_EQ(load["sending_stopped_s"].get<double>(), 2.5);
+    EXPECT_DOUBLE_EQ(load["stopped_s"].get<double>(), 2.6);
+    EXPECT_DOUBLE_EQ(load["requested_rate"].get<double>(), 200);
+    EXPECT_DOUBLE_EQ(load["requested_duration_s"].get<double>(), 3);
+    EXPECT_EQ(load["sent"], 2);
+    EXPECT_DOUBLE_EQ(load["sending_s"].get<double>(), 2);
+    EXPECT_DOUBLE_EQ(load["achieved_rate"].get<double>(), 1);
+    EXPECT_DOUBLE_EQ(load["overrun_s"].get<double>(), 0);
+    ASSERT_EQ(load["seconds_below_rate"].size(), 2u);   // the whole seconds 0-1 and 1-2
+    EXPECT_EQ(load["seconds_below_rate"][0], (nlohmann::json{{"second", 0}, {"sent", 1}, {"requested", 200}}));
+    EXPECT_EQ(load["waited_for_connection"], (nlohmann::json{{"count", 4}, {"longest_s", 0.02}, {"never_sent", 3}}));
+    EXPECT_EQ(load["sent_late"]["count"], 0);
+    EXPECT_DOUBLE_EQ(load["sent_late"]["bound_s"].get<double>(), 0.5);
+    EXPECT_EQ(v.warnings.size(), 2u) << ::testing::PrintToString(v.warnings);
+    EXPECT_EQ(make_json_report(run, v, compute_stats(run.records, {}, 0), "x")["verdict"]["warnings"], v.warnings);
+
+    run.scenario.load.mode = LoadSpec::Mode::connections;
+    load = make_json_report(run, verify(run), compute_stats(run.records, {}, 0), "x")["load"];
+    EXPECT_EQ(load["mode"], "connections");
+    for (const char* key : {"requested_rate", "seconds_below_rate", "waited_for_connection", "sent_late"})
+        EXPECT_TRUE(load[key].is_null()) << key;
+    EXPECT_EQ(load["sent"], 2);
+}
