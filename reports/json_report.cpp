@@ -135,6 +135,21 @@ json dependencies_json(const RunResult& run) {
     return list;
 }
 
+json repeat_json(const RepeatSummary& summary) {
+    json assertions = json::array();
+    for (const RepeatTally& t : summary.assertions) {
+        json failures = json::array();
+        for (const RepeatFailure& f : t.failures)
+            failures.push_back({{"run", f.run}, {"reason", f.reason}, {"observed", f.observed},
+                                {"report", f.report.empty() ? json(nullptr) : json(f.report)}});
+        assertions.push_back({{"name", t.name}, {"held", t.held}, {"failed", t.failed}, {"failures", failures}});
+    }
+    return {{"asked", summary.asked},         {"runs", summary.ran},         {"until_fail", summary.until_fail},
+            {"passed", summary.passed},       {"failed", summary.failed},    {"not_judged", summary.not_judged},
+            {"worst_exit_code", summary.worst_exit_code}, {"worst_run", summary.worst_run},
+            {"assertions", assertions},       {"warnings", summary.warnings}, {"line", repeat_line(summary)}};
+}
+
 json exit_stops_json(const RunResult& run) {
     json stops = json::array();
     for (const ExitStop& s : run.exit_stops) {

@@ -61,7 +61,24 @@ std::string make_junit_xml(const std::vector<ScenarioOutcomeForJunit>& scenarios
             for (const std::string& w : s.verdict->warnings)
                 warnings += fmt::format("      <property name=\"warning\" value=\"{}\"/>\n", xml_escape(w));
             if (!warnings.empty()) cases += "    <properties>\n" + warnings + "    </properties>\n";
-            for (const Assertion& a : s.verdict->assertions) {
+            if (s.repeat) {
+                // --repeat: one test case per assertion, failed if it failed in any run, naming each run.
+                for (const RepeatTally& t : s.repeat->assertions) {
+                    ++suite_tests;
+                    cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"0\">\n", xml_escape(s.name),
+                                         xml_escape(t.name));
+                    if (t.failed) {
+                        ++suite_failures;
+                        std::string runs;
+                        for (const RepeatFailure& f : t.failures) runs += fmt::format("\nrun {}: {}", f.run, f.reason);
+                        cases += fmt::format("      <failure message=\"failed in {} of {} runs\" type=\"assertion\">held in {} of "
+                                             "{} runs{}</failure>\n",
+                                             t.failed, t.held + t.failed, t.held, t.held + t.failed, xml_escape(runs));
+                    }
+                    cases += "    </testcase>\n";
+                }
+            }
+            for (const Assertion& a : s.repeat ? std::vector<Assertion>{} : s.verdict->assertions) {
                 ++suite_tests;
                 cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"0\">\n", xml_escape(s.name),
                                      xml_escape(a.name));

@@ -16,6 +16,8 @@ struct RunOptions {
     std::string junit_path;   // JUnit XML for all scenarios
     bool quiet = false;
     bool verbose = false;     // stream the target's output live
+    unsigned repeat = 1;      // run each scenario this many times (fresh target, fresh ports)
+    bool until_fail = false;  // with repeat: stop at the first run that does not pass
 };
 
 int validate_command(const std::vector<std::string>& scenarios);

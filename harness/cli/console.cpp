@@ -176,6 +176,30 @@ void Console::summary(const std::string& scenario_name, const Verdict& verdict, 
     std::fflush(out_);
 }
 
+void Console::repeat_summary(const std::string& scenario_name, const RepeatSummary& r) {
+    clear_progress_line();
+    if (verbosity_ == Verbosity::quiet) {
+        fmt::print(out_, "{}: repeat: {}\n", scenario_name, repeat_line(r));
+        std::fflush(out_);
+        return;
+    }
+    constexpr size_t kFailuresShown = 10;
+    std::string text = fmt::format("\n{} repeated: {}{}\n", scenario_name, repeat_line(r).substr(0, repeat_line(r).find(';')),
+                                   r.until_fail && r.ran < r.asked ? " (stopped at the first failure)" : "");
+    text += fmt::format("  {:<32} {:>5} {:>7}\n", "assertion", "held", "failed");
+    for (const RepeatTally& t : r.assertions) {
+        text += fmt::format("  {:<32} {:>5} {:>7}\n", t.name, t.held, t.failed);
+        for (size_t i = 0; i < t.failures.size() && i < kFailuresShown; ++i)
+            text += fmt::format("      run {}: {}\n", t.failures[i].run, t.failures[i].reason);
+        if (t.failures.size() > kFailuresShown)
+            text += fmt::format("      … and {} more failing runs\n", t.failures.size() - kFailuresShown);
+    }
+    for (const std::string& w : r.warnings) text += "  warning: " + w + "\n";
+    text += fmt::format("worst: run {} (exit code {})\n", r.worst_run, r.worst_exit_code);
+    fmt::print(out_, "{}", text);
+    std::fflush(out_);
+}
+
 void Console::on_log(const LogLine& l) {
     if (verbosity_ != Verbosity::verbose) return;
     clear_progress_line();

@@ -2,6 +2,7 @@
 // What a person (or a CI log) sees: the timeline as it happens, a live progress line on a terminal
 // (plain periodic lines otherwise), and the summary with the verdict.
 #include "run/scenario_runner.h"
+#include "verifier/repeat_summary.h"
 #include "verifier/run_stats.h"
 #include "verifier/verdict.h"
 
@@ -24,6 +25,8 @@ public:
     void on_log(const LogLine& l) override;
     // Prints the text made by summary_text (or only the verdict line when quiet).
     void summary(const std::string& scenario_name, const Verdict& verdict, const std::string& text);
+    // After `run --repeat N`: per assertion, how many runs held and which failed, and why.
+    void repeat_summary(const std::string& scenario_name, const RepeatSummary& summary);
     void harness_error(const std::string& scenario, const std::string& message, const std::vector<LogLine>& tail);
 
 private:

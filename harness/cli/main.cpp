@@ -34,6 +34,10 @@ int main(int argc, char** argv) {
     run->add_option("--junit", run_opts.junit_path, "Write JUnit XML (one testsuite per scenario) to this file");
     run->add_flag("-q,--quiet", run_opts.quiet, "Print only the verdict line of each scenario");
     run->add_flag("-v,--verbose", run_opts.verbose, "Stream the target's output as it comes");
+    run->add_option("--repeat", run_opts.repeat,
+                    "Run each scenario N times (fresh target, fresh ports) and say, per assertion, how many runs held")
+        ->check(CLI::Range(1u, 10000u));
+    run->add_flag("--until-fail", run_opts.until_fail, "With --repeat: stop at the first run that does not pass");
 
     QuickOptions quick;
     RunOptions quick_run;

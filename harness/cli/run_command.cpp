@@ -8,6 +8,7 @@
 #include "reports/junit_report.h"
 #include "run/scenario_runner.h"
 #include "scenario/scenario_parser.h"
+#include "verifier/repeat_summary.h"
 #include "verifier/run_stats.h"
 #include "verifier/verifier.h"
 
@@ -54,11 +55,17 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-ScenarioOutcome run_parsed(const Scenario& scenario, const RunOptions& opt, bool many, Console& console) {
+// One run of a scenario, judged; its JSON report is made but not written yet.
+struct JudgedRun {
+    ScenarioOutcome outcome;
+    nlohmann::json report;          // null when the harness could not run it
+};
+
+JudgedRun run_and_judge(const Scenario& scenario, Console& console) {
     const std::string& path = scenario.source_path;
     auto started = std::chrono::steady_clock::now();
     auto not_run = [&](int code, const std::string& name, const std::string& why) {
-        return ScenarioOutcome{code, why, {name, path, seconds_since(started), std::nullopt, why, why}};
+        return JudgedRun{ScenarioOutcome{code, why, {name, path, seconds_since(started), std::nullopt, why, why}}, nullptr};
     };
     RunPlan plan;
     try {
@@ -84,27 +91,85 @@ ScenarioOutcome run_parsed(const Scenario& scenario, const RunOptions& opt, bool
                             {scenario.name, path, seconds_since(started), verdict, "", summary}};
     if (result.aborted)
         outcome.code = aborted_by == SIGTERM ? exit_code::interrupted_term : exit_code::interrupted_int;
+    return {std::move(outcome), make_json_report(result, verdict, stats, DRAINCHECK_VERSION)};
+}
 
-    // Reports: --json/--html name files; --out DIR writes both (DIR/<scenario>/ for several scenarios).
+struct ReportPaths {
+    std::string json, html;
+    bool empty() const { return json.empty() && html.empty(); }
+};
+
+// --json/--html name files; --out DIR writes both (DIR/<scenario>/ for several scenarios).
+ReportPaths report_paths(const RunOptions& opt, const Scenario& scenario, bool many) {
     fs::path dir = opt.out_dir.empty() ? fs::path() : many ? fs::path(opt.out_dir) / scenario.name : fs::path(opt.out_dir);
-    std::string json_path = !opt.json_path.empty() ? opt.json_path : dir.empty() ? "" : (dir / "report.json").string();
-    std::string html_path = !opt.html_path.empty() ? opt.html_path : dir.empty() ? "" : (dir / "report.html").string();
-    if (!json_path.empty() || !html_path.empty()) {
-        try {
-            nlohmann::json report = make_json_report(result, verdict, stats, DRAINCHECK_VERSION);
-            auto write = [&](const std::string& path, const std::string& text) {
-                if (path.empty()) return;
-                if (fs::path(path).has_parent_path()) fs::create_directories(fs::path(path).parent_path());
-                write_text_file(path, text);
-                if (!opt.quiet) fmt::print("report: {}\n", path);
-            };
-            write(json_path, json_report_text(report));
-            if (!html_path.empty()) write(html_path, make_html_report(report));
-        } catch (const std::exception& e) {
-            fmt::print(stderr, "draincheck: cannot write the report: {}\n", e.what());
-            outcome.code = exit_code::environment;
-        }
+    return {!opt.json_path.empty() ? opt.json_path : dir.empty() ? "" : (dir / "report.json").string(),
+            !opt.html_path.empty() ? opt.html_path : dir.empty() ? "" : (dir / "report.html").string()};
+}
+
+// Writes the report where asked; a report that cannot be written makes the exit code an environment error.
+void write_reports(const ReportPaths& paths, const nlohmann::json& report, const RunOptions& opt, int& code) {
+    if (paths.empty() || report.is_null()) return;
+    try {
+        auto write = [&](const std::string& path, const std::string& text) {
+            if (path.empty()) return;
+            if (fs::path(path).has_parent_path()) fs::create_directories(fs::path(path).parent_path());
+            write_text_file(path, text);
+            if (!opt.quiet) fmt::print("report: {}\n", path);
+        };
+        write(paths.json, json_report_text(report));
+        if (!paths.html.empty()) write(paths.html, make_html_report(report));
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "draincheck: cannot write the report: {}\n", e.what());
+        code = exit_code::worst(code, exit_code::environment);
     }
+}
+
+ScenarioOutcome run_parsed(const Scenario& scenario, const RunOptions& opt, bool many, Console& console) {
+    JudgedRun run = run_and_judge(scenario, console);
+    write_reports(report_paths(opt, scenario, many), run.report, opt, run.outcome.code);
+    return run.outcome;
+}
+
+bool interrupted(int code) { return code == exit_code::interrupted_int || code == exit_code::interrupted_term; }
+
+// --repeat N: the scenario N times, each with a fresh target and fresh ports. With --out, each run's
+// reports go to run-K/ beside the summary's; the summary's report is the worst run's, with the
+// repeat section added. The exit code is the worst run's.
+ScenarioOutcome run_repeated(const Scenario& scenario, const RunOptions& opt, bool many, Console& console) {
+    auto started = std::chrono::steady_clock::now();
+    ReportPaths summary_paths = report_paths(opt, scenario, many);
+    fs::path runs_dir = opt.out_dir.empty() ? fs::path() : fs::path(summary_paths.json).parent_path();
+    std::vector<RepeatRun> runs;
+    nlohmann::json worst_report;
+    ScenarioOutcome worst;
+    for (unsigned k = 1; k <= opt.repeat; ++k) {
+        if (!opt.quiet) fmt::print("\n── run {} of {} ──\n", k, opt.repeat);
+        JudgedRun run = run_and_judge(scenario, console);
+        RepeatRun r{k, run.outcome.code, run.outcome.junit.verdict, {}};
+        if (!runs_dir.empty()) {
+            fs::path dir = runs_dir / fmt::format("run-{}", k);
+            write_reports({(dir / "report.json").string(), (dir / "report.html").string()}, run.report, opt, run.outcome.code);
+            if (!run.report.is_null()) r.report = (dir / "report.json").string();
+            r.exit_code = run.outcome.code;
+        }
+        bool worse_run = runs.empty() || (r.exit_code != worst.code && exit_code::worst(worst.code, r.exit_code) == r.exit_code);
+        if (worse_run) {
+            worst = run.outcome;
+            worst_report = std::move(run.report);
+        }
+        runs.push_back(std::move(r));
+        if (interrupted(run.outcome.code)) break;
+        if (opt.until_fail && run.outcome.code != exit_code::pass) break;
+    }
+    RepeatSummary summary = summarize_repeats(runs, opt.repeat, opt.until_fail, &exit_code::worst);
+    console.repeat_summary(scenario.name, summary);
+    ScenarioOutcome outcome = worst;
+    outcome.code = summary.worst_exit_code;
+    outcome.line = repeat_line(summary);
+    outcome.junit.seconds = seconds_since(started);
+    outcome.junit.repeat = summary;
+    if (!worst_report.is_null()) worst_report["repeat"] = repeat_json(summary);
+    write_reports(summary_paths, worst_report, opt, outcome.code);
     return outcome;
 }
 
@@ -164,10 +229,11 @@ int run_all(const RunOptions& opt, const std::vector<Scenario>& scenarios) {
     std::vector<std::pair<std::string, ScenarioOutcome>> table;
     for (size_t i = 0; i < count; ++i) {
         const std::string& path = scenarios[i].source_path;
-        ScenarioOutcome o = run_parsed(scenarios[i], opt, many, console);
+        ScenarioOutcome o = opt.repeat > 1 ? run_repeated(scenarios[i], opt, many, console)
+                                           : run_parsed(scenarios[i], opt, many, console);
         code = exit_code::worst(code, o.code);
         table.emplace_back(path, o);
-        if (o.code == exit_code::interrupted_int || o.code == exit_code::interrupted_term) break;
+        if (interrupted(o.code)) break;
         if (many && !opt.quiet) fmt::print("\n");
     }
     if (many) {

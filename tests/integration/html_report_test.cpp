@@ -94,7 +94,7 @@ TEST(HtmlReport, ShowsEachDependencyConnectionAndWhoClosedIt) {
     EXPECT_NE(dom.stdout_text.find("data-rendered=\"true\""), std::string::npos) << "the page script did not finish";
     EXPECT_NE(dom.stdout_text.find("<div id=\"js-errors\"></div>"), std::string::npos) << dom.stdout_text.substr(0, 2000);
     EXPECT_NE(dom.stdout_text.find("<section id=\"dependencies\">"), std::string::npos) << "the section stayed hidden";
-    EXPECT_NE(dom.stdout_text.find("<td class=\"bad\">left open until the target exited"), std::string::npos);
+    EXPECT_NE(dom.stdout_text.find("<td class=\"bad\">still open when the target began to exit"), std::string::npos);
     EXPECT_NE(dom.stdout_text.find("<td>dependency_closed_before_exit</td>"), std::string::npos);
     EXPECT_NE(dom.stdout_text.find("<td>redis</td><td>dependency_spawned</td>"), std::string::npos) << "no event subject";
 }
@@ -188,4 +188,22 @@ TEST(HtmlReport, ShowsTheLoadAskedForAgainstTheLoadDeliveredAndItsShortfall) {
     std::string table = between(text, "<table id=\"load-delivered\">", "</table>");
     EXPECT_NE(table.find("<tr><td>rate</td><td class=\"num\">1000000 req/s</td>"), std::string::npos) << table;
     EXPECT_NE(table.find("<td>waited for a free connection (longest)</td>"), std::string::npos) << table;
+}
+
+// --repeat: the report is the worst run's, and the verdict over every run leads it.
+TEST(HtmlReport, ShowsTheVerdictOverRepeatedRuns) {
+    ASSERT_EQ(std::system("command -v chromium >/dev/null"), 0) << "chromium is not installed (setup.sh installs it)";
+    TempDir dir;
+    auto scenario = localize_scenario("sigterm-exit-nonzero.toml", dir.path());
+    auto out = dir.path() / "out";
+    CliRun run = run_cli({"run", scenario.string(), "--repeat", "2", "--out", out.string()});
+    ASSERT_EQ(run.exit_code, 1) << run.output;
+    Browser dom = chromium({"--dump-dom", "--virtual-time-budget=5000"}, out / "report.html", dir.path());
+    ASSERT_EQ(dom.exit_code, 0) << dom.stderr_text;
+    EXPECT_NE(dom.stdout_text.find("data-rendered=\"true\""), std::string::npos) << "the page script did not finish";
+    EXPECT_NE(dom.stdout_text.find("<div id=\"js-errors\"></div>"), std::string::npos) << dom.stdout_text.substr(0, 2000);
+    EXPECT_NE(dom.stdout_text.find("<section id=\"repeat\">"), std::string::npos) << "the section stayed hidden";
+    EXPECT_NE(dom.stdout_text.find("<td>exit_code</td><td class=\"num\">0</td><td class=\"num bad\">2</td>"),
+              std::string::npos) << dom.stdout_text;
+    EXPECT_NE(dom.stdout_text.find("<div>run 2: exited with code 1"), std::string::npos);
 }
