@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -53,6 +54,8 @@ public:
         thread_.join();
     }
     uint16_t port() const { return acceptor_.local_endpoint().port(); }
+    // Connections whose end (EOF or error) came from the other side, answered with its own close.
+    int ends_seen() const { return ends_seen_.load(); }
 
     // Closes every connection it has (FIN), as a dependency that hangs up would.
     void close_all() {
@@ -89,6 +92,7 @@ private:
                 socket->shutdown(tcp::socket::shutdown_send, ignored);
                 socket->close(ignored);
                 sockets_.erase(id);
+                if (ec != asio::error::operation_aborted) ends_seen_.fetch_add(1);   // not its own close_all()
                 return;
             }
             asio::async_write(*socket, asio::buffer(buffer->bytes.data(), n),
@@ -102,6 +106,7 @@ private:
     tcp::acceptor acceptor_;
     std::map<int, std::shared_ptr<tcp::socket>> sockets_;   // echo server thread only
     int next_id_ = 1;
+    std::atomic<int> ends_seen_{0};
     std::thread thread_;
 };
 
