@@ -92,3 +92,11 @@ TEST(Repeat, ABrokenScenarioFailsEveryRunAndTheExitCodeIsTheWorst) {
               std::string::npos)
         << run.output;
 }
+
+TEST(Repeat, ZeroRunsIsAUsageError) {
+    TempDir dir;
+    auto scenario = localize_scenario("sigterm-graceful.toml", dir.path());
+    CliRun run = run_cli({"run", scenario.string(), "--repeat", "0"});
+    EXPECT_EQ(run.exit_code, 2) << run.output;
+    EXPECT_NE(run.output.find("--repeat"), std::string::npos) << run.output;
+}
