@@ -42,8 +42,14 @@ try:
 except Exception:
     print("- no-report"); sys.exit()
 tallies = {a["name"]: a for a in rep["assertions"]}
+def explain(runs):
+    # Why each wrong run went wrong, on stderr: its failing assertions' reasons, or that it did not run.
+    for a in rep["assertions"]:
+        for f in a["failures"]:
+            if f["run"] in runs: print(f"    run {f['run']}: {a['name']}: {f['reason']}", file=sys.stderr)
 if expect == "PASS":
     # A run is wrong if it did not pass.
+    explain(set(range(1, rep["runs"] + 1)))
     print("-", rep["runs"] - rep["passed"])
     sys.exit()
 # The assertions the header names, among those the scenario checks.
@@ -53,6 +59,7 @@ for n in named:
     failed_runs = {f["run"] for f in tallies[n]["failures"]}
     wrong |= set(range(1, rep["runs"] + 1)) - failed_runs
 wrong |= set(range(rep["runs"] - rep["not_judged"] + 1, rep["runs"] + 1)) if rep["not_judged"] else set()
+for run in sorted(wrong): print(f"    run {run}: did not fail on {', '.join(named)}", file=sys.stderr)
 print(",".join(named) or "-", len(wrong))
 PY
 )
