@@ -194,7 +194,8 @@ INSTANTIATE_TEST_SUITE_P(
         //   curl: (56) Recv failure: Connection reset by peer
         //   new connection 0.1 s after the signal: 000, 1.774614s
         //   server: exit code 0
-        Case{"gunicorn-term", {kGunicorn}, 1, {"refused_after_close", "dropped_inflight"}, {"exit_code", "exit_within"}},
+        Case{"gunicorn-term", {kGunicorn}, 1, {"refused_after_close", "dropped_inflight"},
+             {"exit_code", "exit_within"}},
         // Express 5.3.0 on Node 20, server.close() on SIGTERM, then exit 0.
         //   $ plain_client_check.sh TERM 18095 /slow apps/node -- node express-graceful.js {port}
         //   kill -TERM (0.3 s into the slow request)
@@ -239,7 +240,8 @@ INSTANTIATE_TEST_SUITE_P(
         //   curl: (56) Recv failure: Connection reset by peer
         //   new connection 0.1 s after the signal: 000, 0.239107s
         //   server: exit code 0
-        Case{"starman-quit", {kStarman}, 1, {"refused_after_close", "dropped_inflight"}, {"exit_code", "exit_within"}}),
+        Case{"starman-quit", {kStarman}, 1, {"refused_after_close", "dropped_inflight"},
+             {"exit_code", "exit_within"}}),
     [](const ::testing::TestParamInfo<Case>& info) {
         std::string name = info.param.scenario;
         for (char& ch : name) if (ch == '-') ch = '_';
