@@ -24,6 +24,11 @@ packages=(
   redis-server                # a real dependency for the dependency scenarios; redis-benchmark for bench/
   chromium                    # the HTML report is tested in a real headless browser
   clang libclang-rt-14-dev    # libFuzzer for fuzz/ (bench/fuzz.sh)
+  # Real HTTP servers nobody here wrote, for tests/realworld (each stopped as its documentation says):
+  nginx lighttpd              # C: graceful on QUIT / INT, fast on TERM
+  python3 gunicorn            # Python: the standard http.server (/usr/bin/python3) and gunicorn
+  puma                        # Ruby (Puma, a Rack server)
+  starman                     # Perl (Starman, a PSGI server)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -42,6 +47,7 @@ if ! command -v npm >/dev/null; then
 fi
 npm ci --prefix reports --no-audit --no-fund
 npm ci --prefix targets/node --no-audit --no-fund   # the Node sample targets' Redis client
+npm ci --prefix tests/realworld/apps/node --no-audit --no-fund   # Express, for tests/realworld
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build
