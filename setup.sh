@@ -37,7 +37,18 @@ done
 if ((${#missing[@]})); then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+  # nginx, lighttpd, redis and haproxy are only ever started by the tests, on loopback ports of their
+  # own: keep their packages from starting a system-wide service (e.g. on port 80) as they install.
+  no_start=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    no_start=1
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod +x /usr/sbin/policy-rc.d
+  fi
+  status=0
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}" || status=$?
+  if [ -n "$no_start" ]; then $sudo rm -f /usr/sbin/policy-rc.d; fi
+  ((status == 0)) || exit "$status"
 fi
 
 # Debian's nodejs has no npm; the NodeSource build bundles it. Install it only where it is missing.

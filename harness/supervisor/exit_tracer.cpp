@@ -83,7 +83,7 @@ bool ExitTracer::handle(pid_t pid, int status) {
 }
 
 std::optional<int> ExitTracer::poll() {
-    for (bool progress = true; progress && !main_status_;) {
+    for (bool progress = true; progress;) {
         progress = false;
         // A copy: handle() adds children and removes the dead.
         for (pid_t pid : std::set<pid_t>(traced_)) {
