@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <memory>
+#include <optional>
 
 namespace draincheck {
 namespace {
@@ -20,6 +21,8 @@ struct CommandWait : std::enable_shared_from_this<CommandWait> {
         deadline_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
             if (ec || self->cancelled) return;
             if (self->process) self->process->kill_group();   // a probe that hangs is a failed probe
+            // An attempt that has exited but whose output is still being read says what it can already.
+            if (self->judging) self->last = self->with_last_line(*self->judging);
             self->finish(false, self->last.empty() ? "the command did not finish" : self->last);
         });
     }
@@ -37,15 +40,20 @@ struct CommandWait : std::enable_shared_from_this<CommandWait> {
     void on_exit(const ExitInfo& e) {
         if (cancelled) return;
         if (e.code == 0) return finish(true, "exit 0");
-        last = e.signal ? "killed by " + signal_name(*e.signal) : "exit " + std::to_string(e.code.value_or(-1));
+        judging = e.signal ? "killed by " + signal_name(*e.signal) : "exit " + std::to_string(e.code.value_or(-1));
         // Judged once its output is read to the end: its last line usually says why it failed.
         process->on_logs_closed([self = shared_from_this()] { self->on_failed(); });
     }
 
+    std::string with_last_line(const std::string& how) const {
+        auto tail = process ? process->log_tail() : std::vector<LogLine>{};
+        return tail.empty() ? how : how + ": " + tail.back().text;
+    }
+
     void on_failed() {
         if (cancelled) return;
-        auto tail = process->log_tail();
-        if (!tail.empty()) last += ": " + tail.back().text;
+        last = with_last_line(*judging);
+        judging.reset();
         if (SteadyClock::now() + interval >= deadline) return finish(false, last);
         timer.expires_after(interval);
         timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
@@ -68,7 +76,8 @@ struct CommandWait : std::enable_shared_from_this<CommandWait> {
     SteadyClock::time_point deadline;
     std::chrono::nanoseconds interval;
     boost::asio::steady_timer timer, deadline_timer{io};
-    std::string last;
+    std::string last;                      // how the last finished attempt ended
+    std::optional<std::string> judging;    // how the attempt whose output is still being read ended
     std::function<void(bool, std::string)> done;
     std::unique_ptr<Supervisor> process;
     bool cancelled = false;

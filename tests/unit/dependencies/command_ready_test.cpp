@@ -49,7 +49,8 @@ TEST(CommandReady, ExitZeroIsReady) {
 }
 
 TEST(CommandReady, FailureSaysHowTheLastAttemptEndedWithItsLastLine) {
-    auto o = wait_for("echo first >&2; echo 'Could not connect' >&2; exit 3", 200ms, 20ms);
+    // Attempts 1 s apart within 2.5 s: the last one ends long before the deadline, even on a loaded machine.
+    auto o = wait_for("echo first >&2; echo 'Could not connect' >&2; exit 3", 2500ms, 1s);
     ASSERT_TRUE(o);
     EXPECT_FALSE(o->ready);
     EXPECT_EQ(o->last, "exit 3: Could not connect");
