@@ -54,7 +54,6 @@ bool ExitTracer::handle(pid_t pid, int status) {
     int deliver = 0;
     switch (event) {
     case PTRACE_EVENT_EXIT:
-        exit_stops_.push_back(pid);
         if (on_exit_stop_) on_exit_stop_(pid);   // its descriptors are all still open now
         break;
     case PTRACE_EVENT_FORK:

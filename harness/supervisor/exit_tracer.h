@@ -13,7 +13,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <vector>
 
 namespace draincheck {
 
@@ -38,9 +37,6 @@ public:
     // Whether any process is still traced (the main one, or processes it forked).
     bool tracing() const { return !traced_.empty(); }
 
-    // The processes whose exit stop was seen, in order.
-    const std::vector<pid_t>& exit_stops() const { return exit_stops_; }
-
 private:
     ExitTracer(pid_t pid, OnExitStop on_exit_stop) : main_(pid), on_exit_stop_(std::move(on_exit_stop)) {}
     // One stop or exit of `pid` with wait status `status`; true if `pid` is gone.
@@ -50,7 +46,6 @@ private:
     OnExitStop on_exit_stop_;
     std::set<pid_t> traced_;         // every process still traced, the main one included
     std::set<pid_t> awaiting_start_; // auto-attached children before their first stop
-    std::vector<pid_t> exit_stops_;
     std::optional<int> main_status_;
 };
 
