@@ -65,7 +65,7 @@ JudgedRun run_and_judge(const Scenario& scenario, Console& console) {
     const std::string& path = scenario.source_path;
     auto started = std::chrono::steady_clock::now();
     auto not_run = [&](int code, const std::string& name, const std::string& why) {
-        return JudgedRun{ScenarioOutcome{code, why, {name, path, seconds_since(started), std::nullopt, why, why}}, nullptr};
+        return JudgedRun{ScenarioOutcome{code, why, {name, path, seconds_since(started), std::nullopt, why, why, std::nullopt}}, nullptr};
     };
     RunPlan plan;
     try {
@@ -88,7 +88,7 @@ JudgedRun run_and_judge(const Scenario& scenario, Console& console) {
     std::string summary = summary_text(result, verdict, stats);
     console.summary(scenario.name, verdict, summary);
     ScenarioOutcome outcome{verdict.passed ? exit_code::pass : exit_code::fail, verdict.summary,
-                            {scenario.name, path, seconds_since(started), verdict, "", summary}};
+                            {scenario.name, path, seconds_since(started), verdict, "", summary, std::nullopt}};
     if (result.aborted)
         outcome.code = aborted_by == SIGTERM ? exit_code::interrupted_term : exit_code::interrupted_int;
     return {std::move(outcome), make_json_report(result, verdict, stats, DRAINCHECK_VERSION)};
@@ -196,7 +196,7 @@ std::optional<std::vector<Scenario>> parse_all(const RunOptions& opt) {
             scenarios.push_back(parse_scenario_file(path));
         } catch (const ScenarioError& e) {
             fmt::print(stderr, "{}\n", e.what());
-            invalid.push_back({fs::path(path).stem().string(), path, 0, std::nullopt, e.what(), e.what()});
+            invalid.push_back({fs::path(path).stem().string(), path, 0, std::nullopt, e.what(), e.what(), std::nullopt});
         }
     }
     if (invalid.empty()) return scenarios;

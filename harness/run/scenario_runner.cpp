@@ -340,15 +340,22 @@ private:
     // every couple of milliseconds while it drains (a few microseconds of netlink each time).
     void watch_listener() {
         if (target_exited_) return;
-        auto listening = is_listening(plan_.host, plan_.port);
-        if (!listening) return;   // no sock_diag here: the timeline keeps first_refused
-        // A listener that vanished because the process is exiting went with the exit, not before it.
-        if (!*listening) {
-            if (!target_.exiting()) emit(EventType::listener_closed, "no socket listens on port " + std::to_string(plan_.port));
+        auto state = listener_state(plan_.host, plan_.port);
+        if (!state) return;   // no sock_diag here: the timeline keeps first_refused
+        if (state->listening) {
+            result_.listener_last_seen = ListenerSeen{clock_.now_ns(), state->accept_queue};
+            listener_timer_.expires_after(kListenerWatchInterval);
+            listener_timer_.async_wait([this](const error_code& ec) { if (!ec) watch_listener(); });
             return;
         }
-        listener_timer_.expires_after(kListenerWatchInterval);
-        listener_timer_.async_wait([this](const error_code& ec) { if (!ec) watch_listener(); });
+        // A listener that vanished because the process is exiting went with the exit, not before it.
+        if (target_.exiting()) return;
+        std::string detail = "no socket listens on port " + std::to_string(plan_.port);
+        if (const auto& seen = result_.listener_last_seen)
+            detail += fmt::format(" (seen listening {:.1f} ms before, {} connection{} waiting to be accepted)",
+                                  double(clock_.now_ns() - seen->at_ns) / 1e6, seen->accept_queue,
+                                  seen->accept_queue == 1 ? "" : "s");
+        emit(EventType::listener_closed, detail);
     }
 
     // While the target drains, keep asking it whether it is ready, as a load balancer would.

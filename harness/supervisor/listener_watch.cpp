@@ -18,7 +18,7 @@ constexpr int kTcpListen = 10;   // TCP_LISTEN in the kernel's tcp_states.h
 
 }  // namespace
 
-std::optional<bool> is_listening(const std::string& host, uint16_t port) {
+std::optional<ListenerState> listener_state(const std::string& host, uint16_t port) {
     bool v6 = host.find(':') != std::string::npos;
     int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (fd < 0) return std::nullopt;
@@ -36,7 +36,8 @@ std::optional<bool> is_listening(const std::string& host, uint16_t port) {
         ::close(fd);
         return std::nullopt;
     }
-    bool found = false, done = false;
+    ListenerState state;
+    bool done = false;
     alignas(nlmsghdr) char buffer[16384];
     while (!done) {
         ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
@@ -50,11 +51,13 @@ std::optional<bool> is_listening(const std::string& host, uint16_t port) {
                 break;
             }
             auto* socket = static_cast<inet_diag_msg*>(NLMSG_DATA(h));
-            if (ntohs(socket->id.idiag_sport) == port) found = true;
+            if (ntohs(socket->id.idiag_sport) != port) continue;
+            state.listening = true;
+            state.accept_queue += socket->idiag_rqueue;   // for a listener: its accept queue's length
         }
     }
     ::close(fd);
-    return found;
+    return state;
 }
 
 }  // namespace draincheck

@@ -5,6 +5,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <functional>
+#include <vector>
+
 namespace draincheck {
 namespace {
 
@@ -16,6 +20,26 @@ constexpr int64_t kBacklogResetAfterNs = 2'000'000;
 int64_t ended_ns(const RequestRecord& r) {
     uint64_t end = r.ended_at_us();
     return end == RequestRecord::kNever ? INT64_MAX : int64_t(end) * 1000;
+}
+
+bool opened_a_connection(const RequestRecord& r) {
+    return !r.has(kReusedConnection) && r.connected_us != RequestRecord::kNever && r.connection_id != 0;
+}
+
+int64_t connected_ns(const RequestRecord& r) { return (int64_t(r.started_us) + r.connected_us) * 1000; }
+
+// The accept queue is first in, first out: the `queued` connections waiting when the listener was
+// last seen are the latest ones completed before that moment (a loopback connection is completed by
+// the kernel as the client's connect() returns).
+std::set<uint32_t> waiting_in_accept_queue(const std::vector<RequestRecord>& records, const ListenerSeen& seen) {
+    std::vector<std::pair<int64_t, uint32_t>> opened;   // (connected at, connection id)
+    for (const RequestRecord& r : records)
+        if (opened_a_connection(r) && connected_ns(r) <= seen.at_ns) opened.push_back({connected_ns(r), r.connection_id});
+    size_t queued = std::min<size_t>(seen.accept_queue, opened.size());
+    std::partial_sort(opened.begin(), opened.begin() + queued, opened.end(), std::greater<>());
+    std::set<uint32_t> ids;
+    for (size_t i = 0; i < queued; ++i) ids.insert(opened[i].second);
+    return ids;
 }
 
 }  // namespace
@@ -33,6 +57,8 @@ DrainFailures::DrainFailures(const RunResult& run)
     : run_(run), signal_(run.stop_signal ? signal_name(*run.stop_signal) : "the stop signal") {
     for (const RunEvent& e : run.events)
         if (e.type == EventType::listener_closed && e.subject.empty()) listener_closed_ns_ = e.at_ns;
+    if (listener_closed_ns_ && run.listener_last_seen)
+        queued_at_last_seen_ = waiting_in_accept_queue(run.records, *run.listener_last_seen);
     if (!run.stop_signal_ns) return;
     for (const RequestRecord& r : run.records)
         if (r.status && ended_ns(r) < *run.stop_signal_ns) statuses_before_.insert({r.template_index, r.status});
@@ -51,15 +77,16 @@ bool DrainFailures::status_seen_before_signal(const RequestRecord& r) const {
 }
 
 bool DrainFailures::is_backlog_reset(const RequestRecord& r) const {
-    if (!listener_closed_ns_ || r.outcome != Outcome::dropped || r.has(kReusedConnection) || !r.has(kPeerReset) ||
-        r.response_bytes != 0 || r.connected_us == RequestRecord::kNever)
+    if (!listener_closed_ns_ || r.outcome != Outcome::dropped || !opened_a_connection(r) || !r.has(kPeerReset) ||
+        r.response_bytes != 0)
         return false;
     int64_t reset_at = int64_t(r.ended_at_us()) * 1000;
+    if (reset_at > *listener_closed_ns_ + kBacklogResetAfterNs) return false;
+    // Seen waiting: reset after the listener was last seen open, so by its close.
+    if (queued_at_last_seen_.count(r.connection_id) && reset_at >= run_.listener_last_seen->at_ns) return true;
     // Connected moments before: a server that accepts would have taken a connection older than that,
     // so an older one was accepted and then dropped with the process (an in-flight request).
-    int64_t connected_at = (int64_t(r.started_us) + r.connected_us) * 1000;
-    return reset_at - connected_at <= kBacklogResetBeforeNs && reset_at >= *listener_closed_ns_ - kBacklogResetBeforeNs &&
-           reset_at <= *listener_closed_ns_ + kBacklogResetAfterNs;
+    return reset_at - connected_ns(r) <= kBacklogResetBeforeNs && reset_at >= *listener_closed_ns_ - kBacklogResetBeforeNs;
 }
 
 DrainJudgement DrainFailures::judge(const RequestRecord& r) const {

@@ -55,7 +55,9 @@ public:
     bool in_flight_at_signal(const RequestRecord& r) const;
     // A new connection the kernel had completed into the listen backlog, reset as the listener closed
     // with it: the application never read the request. Like closed_idle, a race no server can close by
-    // itself (a load balancer's deregistration delay does).
+    // itself (a load balancer's deregistration delay does). Known two ways: the connection was made
+    // moments before the reset, or it was one of the connections the kernel said were waiting in the
+    // accept queue when the listener was last seen open (however long they had waited there).
     bool is_backlog_reset(const RequestRecord& r) const;
 
 private:
@@ -66,6 +68,8 @@ private:
     const RunResult& run_;
     std::string signal_;
     std::optional<int64_t> listener_closed_ns_;
+    // Connections that were waiting in the accept queue when the listener was last seen open.
+    std::set<uint32_t> queued_at_last_seen_;
     std::set<std::pair<uint8_t, uint16_t>> statuses_before_;   // (template index, status) ended before the signal
 };
 

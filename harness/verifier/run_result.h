@@ -41,6 +41,11 @@ struct ExitStop {
     std::vector<HeldConnection> held;
 };
 
+struct ListenerSeen {
+    int64_t at_ns = 0;
+    uint32_t accept_queue = 0;
+};
+
 struct RunResult {
     Scenario scenario;
     std::string host;
@@ -57,6 +62,9 @@ struct RunResult {
     std::optional<int64_t> stop_signal_ns;   // the first fault that asked the target to stop
     std::optional<int> stop_signal;          // its signal number
     std::vector<DrainProbe> drain_probes;    // ready probes between stop signal and exit
+    // The last time the target's listener was seen open after the stop signal, and how many
+    // connections then waited in its accept queue (none: it was never asked, or could not be).
+    std::optional<ListenerSeen> listener_last_seen;
     std::vector<LogLine> log_tail;
     uint64_t log_lines_total = 0;
     bool aborted = false;                    // the harness was interrupted (partial result)

@@ -74,3 +74,48 @@ TEST(TimeWindows, ARefusalIsPromptUnderOneSecond) {
     EXPECT_TRUE(clean_refusal(refused(2200, 999'999)));
     EXPECT_FALSE(clean_refusal(refused(2200, 1'000'000)));
 }
+
+// A new connection after the signal that waited in the accept queue longer than 10 ms (a busy server accepts slowly) is
+// known by the queue's length when the listener was last seen open: the latest connections made
+// before that moment were the ones waiting.
+namespace {
+
+constexpr int64_t kLastSeenNs = kListenerGoneNs - 2'000'000;
+
+bool clean_with_queue(std::vector<RequestRecord> records, uint32_t queued) {
+    RunResult run = run_with(std::move(records));
+    run.listener_last_seen = ListenerSeen{kLastSeenNs, queued};
+    return verify(run).passed;
+}
+
+RequestRecord waited_in_queue(uint32_t id, int64_t reset_at_us, uint32_t connected_before_reset_us) {
+    RequestRecord r = reset_in_backlog(reset_at_us, connected_before_reset_us);
+    r.connection_id = id;
+    return r;
+}
+
+}  // namespace
+
+TEST(TimeWindows, BacklogResetAfterAnyWaitWhenTheKernelSaidItWasQueued) {
+    constexpr int64_t gone_us = kListenerGoneNs / 1000;
+    EXPECT_TRUE(clean_with_queue({waited_in_queue(1, gone_us, 50'000)}, 1));
+    EXPECT_FALSE(clean_with_queue({waited_in_queue(1, gone_us, 50'000)}, 0));   // nothing was waiting
+}
+
+TEST(TimeWindows, BacklogResetCountsOnlyTheLatestConnectionsAsQueued) {
+    constexpr int64_t gone_us = kListenerGoneNs / 1000;
+    // Two connections reset at the close, one slot in the queue: the older one had been accepted.
+    std::vector<RequestRecord> both{waited_in_queue(1, gone_us, 60'000), waited_in_queue(2, gone_us, 50'000)};
+    EXPECT_FALSE(clean_with_queue(both, 1));
+    EXPECT_TRUE(clean_with_queue(both, 2));
+    // A connection made after the listener was last seen was not one of those the kernel counted,
+    // so it takes no slot (its own reset is judged by its 1 ms wait).
+    std::vector<RequestRecord> later{waited_in_queue(1, gone_us, 50'000), waited_in_queue(2, gone_us, 1'000)};
+    EXPECT_TRUE(clean_with_queue(later, 1));
+}
+
+TEST(TimeWindows, BacklogResetOfAQueuedConnectionFromTheMomentTheListenerWasLastSeen) {
+    constexpr int64_t last_seen_us = kLastSeenNs / 1000;
+    EXPECT_TRUE(clean_with_queue({waited_in_queue(1, last_seen_us, 50'000)}, 1));
+    EXPECT_FALSE(clean_with_queue({waited_in_queue(1, last_seen_us - 1, 50'000)}, 1));   // the listener was open
+}
