@@ -16,6 +16,11 @@ namespace {
 // listener gone up to a couple of milliseconds later (it asks every 2 ms), more on a loaded machine.
 constexpr int64_t kBacklogResetBeforeNs = 10'000'000;
 constexpr int64_t kBacklogResetAfterNs = 2'000'000;
+// How long a connection the kernel said was waiting may have waited: a busy server accepts late by
+// the time it takes to get to it, tens of milliseconds on a loaded machine. A connection left longer
+// in the backlog of a listener the server no longer served (gunicorn's workers keep it open during
+// the drain, and nothing accepts) is a request the service dropped, not a race.
+constexpr int64_t kBacklogQueuedWaitNs = 100'000'000;
 
 int64_t ended_ns(const RequestRecord& r) {
     uint64_t end = r.ended_at_us();
@@ -83,7 +88,9 @@ bool DrainFailures::is_backlog_reset(const RequestRecord& r) const {
     int64_t reset_at = int64_t(r.ended_at_us()) * 1000;
     if (reset_at > *listener_closed_ns_ + kBacklogResetAfterNs) return false;
     // Seen waiting: reset after the listener was last seen open, so by its close.
-    if (queued_at_last_seen_.count(r.connection_id) && reset_at >= run_.listener_last_seen->at_ns) return true;
+    if (queued_at_last_seen_.count(r.connection_id) && reset_at >= run_.listener_last_seen->at_ns &&
+        reset_at - connected_ns(r) <= kBacklogQueuedWaitNs)
+        return true;
     // Connected moments before: a server that accepts would have taken a connection older than that,
     // so an older one was accepted and then dropped with the process (an in-flight request).
     return reset_at - connected_ns(r) <= kBacklogResetBeforeNs && reset_at >= *listener_closed_ns_ - kBacklogResetBeforeNs;

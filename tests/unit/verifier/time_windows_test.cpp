@@ -114,6 +114,13 @@ TEST(TimeWindows, BacklogResetCountsOnlyTheLatestConnectionsAsQueued) {
     EXPECT_TRUE(clean_with_queue(later, 1));
 }
 
+TEST(TimeWindows, BacklogResetOfAQueuedConnectionThatWaitedAtMost100ms) {
+    constexpr int64_t gone_us = kListenerGoneNs / 1000;
+    EXPECT_TRUE(clean_with_queue({waited_in_queue(1, gone_us + 1'000, 100'000)}, 1));
+    // Left longer in the backlog of a listener nothing served: a request the service dropped.
+    EXPECT_FALSE(clean_with_queue({waited_in_queue(1, gone_us + 1'000, 100'001)}, 1));
+}
+
 TEST(TimeWindows, BacklogResetOfAQueuedConnectionFromTheMomentTheListenerWasLastSeen) {
     constexpr int64_t last_seen_us = kLastSeenNs / 1000;
     EXPECT_TRUE(clean_with_queue({waited_in_queue(1, last_seen_us, 50'000)}, 1));
