@@ -29,6 +29,7 @@ packages=(
   python3 gunicorn            # Python: the standard http.server (/usr/bin/python3) and gunicorn
   puma                        # Ruby (Puma, a Rack server)
   starman                     # Perl (Starman, a PSGI server)
+  docker.io                   # the container tests' images (targets/containers/build-images.sh)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -49,6 +50,27 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}" || status=$?
   if [ -n "$no_start" ]; then $sudo rm -f /usr/sbin/policy-rc.d; fi
   ((status == 0)) || exit "$status"
+fi
+
+# The container tests need a running Docker daemon: start one where none runs (the install above keeps
+# services from starting; a container has no systemd) and wait for it, at most 30 s. Not fatal: without
+# it those tests are skipped (and fail under CI=true).
+as_root=""; [ "$(id -u)" -eq 0 ] || as_root="sudo -n"   # -n: never wait for a password
+docker_up() { docker info >/dev/null 2>&1 || $as_root docker info >/dev/null 2>&1; }
+if ! docker_up; then
+  started=0
+  if [ -d /run/systemd/system ]; then
+    if $as_root systemctl start docker 2>/dev/null; then started=1; fi
+  elif $as_root sh -c 'nohup dockerd >/tmp/dockerd.log 2>&1 &' 2>/dev/null; then
+    started=1
+  fi
+  deadline=$((SECONDS + 30))
+  while ((started && SECONDS < deadline)) && ! docker_up; do sleep 1; done
+fi
+if ! docker_up; then
+  echo "setup.sh: the Docker daemon is not running (start dockerd, see /tmp/dockerd.log): the container tests will be skipped" >&2
+elif ! docker info >/dev/null 2>&1; then
+  echo "setup.sh: dockerd runs, but $(id -un) may not use it (sudo usermod -aG docker $(id -un)): the container tests will be skipped" >&2
 fi
 
 # Debian's nodejs has no npm; the NodeSource build bundles it. Install it only where it is missing.
