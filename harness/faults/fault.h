@@ -3,7 +3,7 @@
 // own file in this folder and is listed, by its scenario `action` name, in fault_registry.cpp.
 #include "dependencies/dependency.h"
 #include "scenario/scenario.h"
-#include "supervisor/supervisor.h"
+#include "runtimes/target_runtime.h"
 #include "verifier/run_events.h"
 
 #include <functional>
@@ -17,7 +17,7 @@ class ReplicaSet;
 
 // What a fault may act on and report to, when it fires.
 struct FaultContext {
-    Supervisor& target;
+    TargetRuntime& target;
     const TargetSpec& target_spec;
     std::function<void(EventType, std::string detail)> emit;
     // Called when the fault asked the target to stop (starts the drain phase and the grace timer);

@@ -12,6 +12,7 @@ namespace draincheck {
 const std::vector<std::pair<std::string, FaultFactory>>& fault_registry() {
     static const std::vector<std::pair<std::string, FaultFactory>> registry = {
         {"signal", &make_signal_fault},
+        {"stop", &make_stop_fault},
         {"kill_dependency", &make_kill_dependency_fault},
         {"stop_dependency", &make_stop_dependency_fault},
         {"cont_dependency", &make_cont_dependency_fault},

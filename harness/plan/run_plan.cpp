@@ -1,6 +1,11 @@
 #include "plan/run_plan.h"
 
 #include "common/secret_mask.h"
+#include "common/signals.h"
+#include "plan/container_image.h"
+#include "supervisor/orphan_guard.h"
+
+#include <fmt/format.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -8,6 +13,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -88,6 +95,7 @@ std::vector<std::string> make_argv(const std::vector<std::string>& command, cons
                                    const std::map<std::string, std::string>& values) {
     std::vector<std::string> argv;
     for (const auto& arg : command) argv.push_back(substitute_placeholders(arg, values));
+    if (argv.empty()) return argv;   // an image's own CMD
     std::string& program = argv.front();
     if (program.find('/') != std::string::npos && !std::filesystem::path(program).is_absolute() && !cwd.empty())
         program = (std::filesystem::path(cwd) / program).lexically_normal().string();
@@ -130,6 +138,48 @@ LaunchSpec target_launch(const RunPlan& plan, int replica, uint16_t port) {
 
 uint16_t free_loopback_port() { return bind_probe("127.0.0.1", 0); }
 
+namespace {
+
+std::string unique_container_name() {
+    static int sequence = 0;
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    return fmt::format("draincheck-{}-{}-{:x}", ::getpid(), ++sequence,
+                       std::chrono::duration_cast<std::chrono::microseconds>(now).count() & 0xffffff);
+}
+
+// The target's image, run as Docker would for the platform: detached, on the host's network, its
+// stop signal decided as `docker stop` decides it (the scenario's, else the image's STOPSIGNAL, else TERM).
+ContainerPlan plan_container(const ContainerSpec& c, const LaunchSpec& launch, TargetSpec& target) {
+    ImageFacts image = inspect_image(c.image);
+    ContainerPlan plan;
+    plan.image = c.image;
+    plan.name = unique_container_name();
+    plan.stop_signal_source = "the scenario";
+    if (!target.stop_signal_given) {
+        plan.stop_signal_source = "Docker's default";
+        if (!image.stop_signal.empty()) {
+            auto signo = signal_from_name(image.stop_signal);
+            if (!signo && !image.stop_signal.empty() && std::isdigit(static_cast<unsigned char>(image.stop_signal[0])))
+                signo = std::atoi(image.stop_signal.c_str());
+            if (!signo) throw PlanError("image " + c.image + " declares STOPSIGNAL " + image.stop_signal + ", which draincheck does not know");
+            target.stop_signal = *signo;
+            plan.stop_signal_source = "the image's STOPSIGNAL";
+        }
+    }
+    plan.run_argv = {"docker", "run", "--detach", "--name", plan.name,
+                     "--label", std::string(kContainerLabel) + "=" + std::to_string(::getpid()), "--network", "host"};
+    if (c.init) plan.run_argv.push_back("--init");
+    for (const auto& [name, value] : launch.env) plan.run_argv.insert(plan.run_argv.end(), {"--env", name + "=" + value});
+    // The orphan guard finds a run's processes by this marker, also those inside its containers.
+    plan.run_argv.insert(plan.run_argv.end(), {"--env", std::string(kRunMarker) + "=" + std::to_string(::getpid())});
+    plan.run_argv.insert(plan.run_argv.end(), c.docker_args.begin(), c.docker_args.end());
+    plan.run_argv.push_back(c.image);
+    plan.run_argv.insert(plan.run_argv.end(), launch.argv.begin(), launch.argv.end());
+    return plan;
+}
+
+}  // namespace
+
 RunPlan make_run_plan(const Scenario& scenario) {
     RunPlan plan;
     plan.scenario = scenario;
@@ -158,7 +208,9 @@ RunPlan make_run_plan(const Scenario& scenario) {
 
     plan.target_env = dependency_env;
     plan.launch = target_launch(plan, -1, plan.port);
-    for (const auto& arg : plan.launch.argv) plan.shown_argv.push_back(mask_secrets(arg, plan.launch.secrets));
+    if (t.container) plan.container = plan_container(*t.container, plan.launch, plan.scenario.target);
+    for (const auto& arg : plan.container ? plan.container->run_argv : plan.launch.argv)
+        plan.shown_argv.push_back(mask_secrets(arg, plan.launch.secrets));
     return plan;
 }
 

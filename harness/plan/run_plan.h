@@ -5,6 +5,7 @@
 #include "supervisor/supervisor.h"
 
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -19,13 +20,26 @@ struct DependencyPlan {
     std::vector<std::string> ready_argv;     // for ready.kind = command, placeholders substituted
 };
 
+// A container target, concretely: its unique name and the whole `docker run` command.
+struct ContainerPlan {
+    std::string image;
+    std::string name;                        // unique: Docker's event filters also match old containers of a name
+    std::vector<std::string> run_argv;       // docker run -d --name ... --network host ... IMAGE [command]
+    std::string stop_signal_source;          // "the scenario", "the image's STOPSIGNAL", "Docker's default"
+};
+
+// The label every container draincheck starts carries, with draincheck's pid: the orphan guard
+// removes the containers of a run that was killed by it.
+inline constexpr const char* kContainerLabel = "draincheck.run";
+
 struct RunPlan {
     Scenario scenario;
     std::vector<DependencyPlan> dependencies;   // in scenario order
     std::string host;        // numeric address the target listens on
     uint16_t port = 0;
     LaunchSpec launch;
-    std::vector<std::string> shown_argv;   // launch.argv with mask_env secrets replaced by ***
+    std::optional<ContainerPlan> container;   // [target] image: launch.argv is the command given, if any
+    std::vector<std::string> shown_argv;   // launch.argv (or the docker run) with mask_env secrets replaced by ***
     // Set in the target's environment besides its own `env`: the dependencies' addresses.
     std::map<std::string, std::string> target_env;
     // With [fleet], `port` is where the load balancer listens and `launch` is unused: each replica is

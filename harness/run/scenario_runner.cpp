@@ -11,6 +11,7 @@
 #include "supervisor/listener_watch.h"
 #include "supervisor/orphan_guard.h"
 #include "supervisor/ready_probe.h"
+#include "runtimes/target_runtime.h"
 #include "supervisor/supervisor.h"
 
 #include <boost/asio/io_context.hpp>
@@ -52,7 +53,7 @@ class Run {
 public:
     Run(const RunPlan& plan, RunObserver& observer)
         : plan_(plan), spec_(plan.scenario), observer_(observer),
-          target_(io_, clock_, launch_spec(plan, observer, exit_stop_recorder())),
+          target_(make_target_runtime(io_, clock_, plan, launch_spec(plan, observer, exit_stop_recorder()))),
           progress_timer_(io_), after_exit_timer_(io_), drain_probe_timer_(io_), listener_timer_(io_), finish_timer_(io_),
           outage_probe_timer_(io_), settle_timer_(io_),
           signals_(io_, SIGINT, SIGTERM) {}
@@ -73,7 +74,7 @@ public:
         if (dependencies_.empty()) start_target();
         io_.run();
         if (load_) load_->join();
-        if (error_) throw HarnessError(*error_, error_log_ ? *error_log_ : target_.log_tail());
+        if (error_) throw HarnessError(*error_, error_log_ ? *error_log_ : target_->log_tail());
         if (aborted_by_signal) *aborted_by_signal = abort_signal_;
         return collect();
     }
@@ -95,7 +96,7 @@ private:
         return [this](pid_t pid) {
             std::vector<uint16_t> proxy_ports;
             for (const auto& d : plan_.dependencies) proxy_ports.push_back(d.proxy_port);
-            ExitStop stop{pid, clock_.now_ns(), pid == target_.pid(), connections_held_by_group(target_.pid(), proxy_ports)};
+            ExitStop stop{pid, clock_.now_ns(), pid == target_->pid(), connections_held_by_group(target_->pid(), proxy_ports)};
             if (stop.target || !stop.held.empty())
                 emit_at(EventType::note, stop.at_ns,
                         fmt::format("{} {} began to exit holding {} dependency connection{}", stop.target ? "the target" : "process",
@@ -150,14 +151,14 @@ private:
         if (spec_.fleet) return start_fleet();
         target_started_ = true;
         try {
-            target_.start([this](const ExitInfo& e) { on_target_exit(e); });
+            target_->start([this](const ExitInfo& e) { on_target_exit(e); });
         } catch (const LaunchError& e) {
             return cannot_start(std::string("target ") + e.what());   // e.g. "target command not found: ..."
         }
-        result_.pid = target_.pid();
-        result_.exit_trace_error = target_.trace_error();
-        for (auto& d : dependencies_) d->set_target_group(target_.pid());   // the target leads its own group
-        emit(EventType::spawned, "pid " + std::to_string(target_.pid()));
+        result_.pid = target_->pid();
+        result_.exit_trace_error = target_->trace_error();
+        for (auto& d : dependencies_) d->set_target_group(target_->pid());   // the target leads its own group
+        emit(EventType::spawned, target_->describe());
         cancel_ready_ = async_wait_ready(io_, plan_.host, plan_.port, spec_.target.ready,
                                          [this](bool ok, ProbeResult last) { on_ready(ok, last); });
     }
@@ -258,7 +259,7 @@ private:
 
     void apply(Fault& fault) {
         FaultContext ctx{
-            target_, spec_.target,
+            *target_, spec_.target,
             [this](EventType t, std::string d) { emit(t, std::move(d)); },
             [this](int signo, int64_t sent_at) { on_stop_requested(signo, sent_at); },
             [this](const std::string& name) -> Dependency& { return dependency(name); },
@@ -329,8 +330,14 @@ private:
         arm_kill_after();
     }
 
+    // The target's own stop signal, outside any fault (end of load, draincheck interrupted).
+    void stop_target() {
+        target_->read_tree_before_signal();
+        target_->send_signal(spec_.target.stop_signal);
+    }
+
     void arm_kill_after() {
-        target_.kill_after(spec_.target.kill_after, [this](int64_t at) {
+        target_->kill_after(spec_.target.kill_after, [this](int64_t at) {
             emit_at(EventType::forced_kill, at, "SIGKILL to the process group after " +
                                                     format_duration(spec_.target.kill_after));
         });
@@ -349,7 +356,7 @@ private:
             return;
         }
         // A listener that vanished because the process is exiting went with the exit, not before it.
-        if (target_.exiting()) return;
+        if (target_->exiting()) return;
         std::string detail = "no socket listens on port " + std::to_string(plan_.port);
         if (const auto& seen = result_.listener_last_seen)
             detail += fmt::format(" (seen listening {:.1f} ms before, {} connection{} waiting to be accepted)",
@@ -415,7 +422,7 @@ private:
             });
         } else if (!target_exited_ && !result_.stop_signal_ns) {
             // No fault stopped the target: stop it the way its platform would, outside the verdict.
-            target_.send_signal(spec_.target.stop_signal);
+            stop_target();
             emit(EventType::note, "end of load: sent " + signal_name(spec_.target.stop_signal) + " to stop the target");
             arm_kill_after();
         }
@@ -428,7 +435,7 @@ private:
         finishing_ = true;
         progress_timer_.cancel();
         for (auto& t : fault_timers_) t->cancel();
-        target_.kill_group();
+        target_->kill_group();
         if (fleet_) {
             fleet_->kill_all();
             fleet_->stop_balancer();
@@ -478,7 +485,7 @@ private:
         finish_timer_.expires_after(kLogDrainGrace);
         finish_timer_.async_wait([this](const error_code& ec) { if (!ec) io_.stop(); });
         if (fleet_) fleet_->on_logs_closed([this] { io_.stop(); });
-        else if (target_started_) target_.on_logs_closed([this] { io_.stop(); });
+        else if (target_started_) target_->on_logs_closed([this] { io_.stop(); });
         else io_.stop();
     }
 
@@ -492,7 +499,7 @@ private:
             return maybe_finish();
         }
         if (!target_exited_) {
-            target_.kill_group();
+            target_->kill_group();
         } else {
             maybe_finish();
         }
@@ -503,7 +510,7 @@ private:
             if (ec) return;
             if (aborting_) {
                 // A second interrupt: stop everything now.
-                target_.kill_group();
+                target_->kill_group();
                 if (fleet_) fleet_->kill_all();
                 kill_marked_processes();
                 if (load_) load_->stop();
@@ -523,7 +530,7 @@ private:
                 if (!ready_) fail(*error_);
                 else if (!load_running_) stop_fleet();   // else when the load has stopped
             } else if (!target_exited_) {
-                target_.send_signal(spec_.target.stop_signal);
+                stop_target();
                 arm_kill_after();
             }
             watch_signals();
@@ -558,13 +565,17 @@ private:
             result_.requests_not_recorded = load_->records_lost();
             result_.requests_not_sent = load_->requests_not_sent();
         }
-        result_.log_tail = target_.log_tail();
+        result_.log_tail = target_->log_tail();
+        result_.tree_at_signal = target_->tree_before_signal();
+        result_.tree_at_kill = target_->tree_at_kill();
+        result_.in_container = target_->in_container();
+        if (plan_.container) result_.stop_signal_source = plan_.container->stop_signal_source;
         if (fleet_) {
             result_.fleet = fleet_->result();
             result_.fleet->state_checks = std::move(state_checks_);
         }
         for (auto& d : dependencies_) result_.dependencies.push_back(d->result());
-        result_.log_lines_total = target_.log_lines_total();
+        result_.log_lines_total = target_->log_lines_total();
         if (result_.stop_signal_ns) {
             auto first = std::find_if(result_.records.begin(), result_.records.end(), [&](const RequestRecord& r) {
                 return r.outcome == Outcome::refused && int64_t(r.started_us) * 1000 >= *result_.stop_signal_ns;
@@ -583,7 +594,7 @@ private:
     RunObserver& observer_;
     RunClock clock_;
     asio::io_context io_{1};
-    Supervisor target_;
+    std::unique_ptr<TargetRuntime> target_;
     std::vector<std::unique_ptr<Dependency>> dependencies_;
     size_t dependencies_ready_ = 0;
     std::optional<std::vector<LogLine>> error_log_;   // shown with error_ instead of the target's

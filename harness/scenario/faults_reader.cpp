@@ -22,6 +22,7 @@ const std::vector<std::string_view> kToxicKeys = {"dependency", "toxic", "direct
 const std::vector<ActionKeys>& action_keys() {
     static const std::vector<ActionKeys> actions = {
         {"signal", {"signal"}},
+        {"stop", {}},
         {"kill_dependency", {"dependency"}},
         {"stop_dependency", {"dependency"}},
         {"cont_dependency", {"dependency"}},
@@ -210,6 +211,9 @@ void read_faults(const TableReader& top, const LoadSpec& load, const std::vector
                                  "or \"kill_replica\" (SIGKILL, a crash)");
             f.require("signal", "signal name (e.g. \"TERM\")");
             fault.signal = *f.signal("signal");
+        } else if (fault.action == "stop") {
+            if (fleet)
+                f.fail("action", "\"stop\" has no single target to stop in a [fleet]; use \"scale_down\" or \"rolling_restart\"");
         } else if (is_fleet_action(fault.action)) {
             if (!fleet)
                 f.fail("action", fmt::format("\"{}\" needs a [fleet] section (the target's replicas behind a load "

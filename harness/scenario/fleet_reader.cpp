@@ -99,7 +99,8 @@ void read_fleet(const TableReader& top, const TargetSpec& target, std::optional<
     if (const toml::node* port = target_table.get("port"))
         top.fail_at(*port, "target.port: with [fleet], the load balancer owns the public port and each replica gets "
                            "its own free port through \"{port}\"; use fleet.port instead");
-    if (!mentions_port(target))
+    // An image gets PORT in its environment, and reads it or not: only its own run can tell.
+    if (!target.container && !mentions_port(target))
         top.fail_at(*target_table.get("command"),
                     "target.command: with [fleet], every replica listens on its own port: put \"{port}\" in the "
                     "command (e.g. [\"node\", \"server.js\", \"--port\", \"{port}\"]) or in target.env "

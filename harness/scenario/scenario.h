@@ -20,7 +20,16 @@ struct ReadyProbe {
     Nanos interval = std::chrono::milliseconds(50);
 };
 
+// `[target] image = "..."`: the target is that container image, run by Docker on the host's network
+// (harness/runtimes/container).
+struct ContainerSpec {
+    std::string image;
+    bool init = false;                       // docker run --init: an init process as PID 1
+    std::vector<std::string> docker_args;    // more `docker run` options (checked: no other network, no -p)
+};
+
 struct TargetSpec {
+    std::optional<ContainerSpec> container;  // set: run this image; `command`, if any, replaces its CMD
     std::vector<std::string> command;       // argv; "{port}" substituted at plan time
     std::string cwd;                         // empty = the scenario file's directory
     std::map<std::string, std::string> env;  // added to the inherited environment; "{port}" substituted
@@ -31,6 +40,7 @@ struct TargetSpec {
     bool allow_remote = false;               // permit a non-loopback host
     ReadyProbe ready;
     int stop_signal = 15;                    // SIGTERM; used when the harness itself stops the target
+    bool stop_signal_given = false;          // false: the default (an image's STOPSIGNAL, else TERM)
     Nanos kill_after = std::chrono::seconds(10);  // grace after a stop signal before SIGKILL to the group
 };
 

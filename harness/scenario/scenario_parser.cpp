@@ -1,4 +1,5 @@
 #include "scenario/scenario_parser.h"
+#include "scenario/docker_args.h"
 
 #include "scenario/bare_text_check.h"
 
@@ -105,9 +106,37 @@ void read_ready(const TableReader& t, ReadyProbe& ready) {
     if (auto v = r->duration("interval", false)) ready.interval = *v;
 }
 
+// `[target] image = "..."`, `init`, `docker_args`: a container target (harness/runtimes/container).
+void read_container(const TableReader& t, TargetSpec& target) {
+    auto image = t.non_empty_string("image");
+    if (!image) {
+        for (const char* key : {"init", "docker_args"})
+            if (t.get(key)) t.fail(key, std::string(key) + " applies to a container target: set target.image too");
+        return;
+    }
+    if (has_control_or_space(*image)) t.fail("image", "expected an image name (e.g. \"app:1.4\"), got \"" + *image + "\"");
+    for (const char* key : {"cwd", "env_clear"})
+        if (t.get(key)) t.fail(key, std::string(key) + " applies to a command target, not to an image (the image has its own)");
+    ContainerSpec c;
+    c.image = *image;
+    c.init = t.boolean("init").value_or(false);
+    if (const toml::array* args = t.array("docker_args")) {
+        for (size_t i = 0; i < args->size(); ++i) {
+            const toml::node& arg = *args->get(i);
+            std::string where = t.dotted("docker_args") + "[" + std::to_string(i) + "]";
+            if (!arg.is_string()) t.fail_at(arg, where + ": expected a string, got " + describe_value(arg));
+            c.docker_args.emplace_back(*arg.value<std::string_view>());
+        }
+        if (auto problem = docker_args_problem(c.docker_args)) t.fail("docker_args", *problem);
+    }
+    target.container = std::move(c);
+}
+
 void read_target(const TableReader& t, const fs::path& scenario_dir, TargetSpec& target) {
-    t.require("command", "array of strings (the target's argv, e.g. [\"node\", \"server.js\"])");
-    target.command = *t.argv("command", "[\"node\", \"server.js\"]");
+    read_container(t, target);
+    if (!target.container)
+        t.require("command", "array of strings (the target's argv, e.g. [\"node\", \"server.js\"]), or image = \"app:1.4\"");
+    if (auto command = t.argv("command", "[\"node\", \"server.js\"]")) target.command = std::move(*command);
 
     fs::path cwd = scenario_dir;
     if (auto v = t.non_empty_string("cwd")) cwd = scenario_dir / *v;   // an absolute *v replaces the directory
@@ -137,7 +166,10 @@ void read_target(const TableReader& t, const fs::path& scenario_dir, TargetSpec&
     }
     if (auto port = t.integer("port", 1, 65535)) target.port = uint16_t(*port);
     read_ready(t, target.ready);
-    if (auto v = t.signal("stop_signal")) target.stop_signal = *v;
+    if (auto v = t.signal("stop_signal")) {
+        target.stop_signal = *v;
+        target.stop_signal_given = true;
+    }
     if (auto v = t.duration("kill_after", false)) target.kill_after = *v;
 }
 
@@ -185,12 +217,12 @@ void require_stop_signal_for_drain_keys(const TableReader& t, const Scenario& s)
     int own = s.target.stop_signal;
     bool has_stop = std::any_of(s.faults.begin(), s.faults.end(), [&](const FaultSpec& f) {
         if (s.fleet) return f.action == "scale_down" || f.action == "rolling_restart";
-        return f.action == "signal" && (is_common_stop_signal(f.signal) || f.signal == own);
+        return f.action == "stop" || (f.action == "signal" && (is_common_stop_signal(f.signal) || f.signal == own));
     });
     if (has_stop) return;
     std::string signals = s.fleet                     ? "scale_down or rolling_restart"
-                          : is_common_stop_signal(own) ? "TERM, INT, QUIT or KILL"
-                                                       : "TERM, INT, QUIT, KILL or target.stop_signal " + signal_name(own);
+                          : is_common_stop_signal(own) ? "\"stop\", or a signal TERM, INT, QUIT or KILL"
+                                                       : "\"stop\", or a signal TERM, INT, QUIT, KILL or target.stop_signal " + signal_name(own);
     std::string what = s.fleet ? "stops replicas" : "sends a stop signal";
     const ExpectSpec& e = s.expect;
     for (auto [key, used] : {std::pair{"exit_within", e.exit_within.has_value()},
@@ -282,7 +314,7 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
     top.require("target", "table [target]");
     top.require("load", "table [load]");
 
-    auto target = top.table("target", {"command", "cwd", "env", "env_clear", "mask_env", "host", "port", "allow_remote", "ready",
+    auto target = top.table("target", {"command", "image", "init", "docker_args", "cwd", "env", "env_clear", "mask_env", "host", "port", "allow_remote", "ready",
                                        "stop_signal", "kill_after"});
     read_target(*target, scenario_directory(file), s.target);
     auto load = top.table("load", {"mode", "rate", "connections", "max_connections", "duration", "method", "path",

@@ -190,7 +190,7 @@ void Supervisor::start(std::function<void(const ExitInfo&)> on_exit) {
         if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
     for (const auto& [k, v] : s.spec.env) env[k] = v;
-    env[kRunMarker] = std::to_string(::getpid());
+    if (!s.spec.helper) env[kRunMarker] = std::to_string(::getpid());
     std::vector<std::string> env_list;
     for (const auto& [k, v] : env) env_list.push_back(k + "=" + v);
 
@@ -254,14 +254,17 @@ bool Supervisor::send_signal(int signo) {
     return ::kill(impl_->pid, signo) == 0;
 }
 
-void Supervisor::kill_after(std::chrono::nanoseconds grace, std::function<void(int64_t)> on_forced) {
+void Supervisor::kill_after(std::chrono::nanoseconds grace, std::function<void(int64_t)> on_forced,
+                            std::function<void()> before_kill) {
     Impl& s = *impl_;
     if (s.grace_armed || !s.running) return;
     s.grace_armed = true;
     s.grace.expires_after(grace);
-    s.grace.async_wait([self = impl_, on_forced = std::move(on_forced)](const boost::system::error_code& ec) {
+    s.grace.async_wait([self = impl_, on_forced = std::move(on_forced),
+                        before_kill = std::move(before_kill)](const boost::system::error_code& ec) {
         Impl& s = *self;
         if (ec || s.owner_gone || !s.running) return;
+        if (before_kill) before_kill();
         s.forced = true;
         s.kill_group();
         on_forced(s.clock.now_ns());

@@ -35,6 +35,10 @@ struct LaunchSpec {
     // When set, the process and the processes it forks are traced (exit_tracer.h): this runs, on the
     // io thread, the moment each of them begins to exit, while its descriptors are still open.
     std::function<void(pid_t pid)> on_exit_stop;
+    // A tool draincheck runs for itself (the docker CLI following a container's output or events):
+    // not marked as part of the target (orphan_guard.h), so that the end of a run, which kills what
+    // the target left behind, does not cut it short; it dies with draincheck (PR_SET_PDEATHSIG).
+    bool helper = false;
 };
 
 struct LaunchError : std::runtime_error {
@@ -72,8 +76,9 @@ public:
 
     // Arms the grace timer: if the process has not exited `kill_after` from now, SIGKILL its whole
     // process group and mark the exit as forced. Calls `on_forced(at_ns)` when it fires.
-    // A second call does not extend an armed timer.
-    void kill_after(std::chrono::nanoseconds grace, std::function<void(int64_t at_ns)> on_forced);
+    // A second call does not extend an armed timer. `before_kill`, if set, runs just before the SIGKILL.
+    void kill_after(std::chrono::nanoseconds grace, std::function<void(int64_t at_ns)> on_forced,
+                    std::function<void()> before_kill = nullptr);
 
     // SIGKILL to the whole process group now (also reaps stragglers after the main process exit).
     void kill_group();

@@ -3,6 +3,7 @@
 #include "load/request_record.h"
 #include "proxy/proxy_connection.h"
 #include "scenario/scenario.h"
+#include "supervisor/process_tree.h"
 #include "supervisor/supervisor.h"
 #include "verifier/fleet_result.h"
 #include "verifier/phase.h"
@@ -77,6 +78,12 @@ struct RunResult {
     // target could not be traced, if it could not (then closes are judged by the weaker rule).
     std::vector<ExitStop> exit_stops;
     std::string exit_trace_error;
+    // What names why a stop was not clean (shutdown_cause.h): the target's processes just before its
+    // stop signal and just before a forced SIGKILL; whether it ran in a container, and whose stop
+    // signal it got ("the scenario", "the image's STOPSIGNAL", "Docker's default"; "" for a process).
+    std::vector<ProcessInfo> tree_at_signal, tree_at_kill;
+    bool in_container = false;
+    std::string stop_signal_source;
 };
 
 // The instants that split this run into phases. A fleet run has no single stop signal: its

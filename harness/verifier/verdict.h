@@ -33,6 +33,7 @@ struct Verdict {
     bool passed = true;               // every assertion held
     std::vector<Assertion> assertions;
     std::string summary;              // one sentence: "PASS: ..." / "FAIL: ..."
+    std::string cause;                // why the stop was not clean, named from /proc (shutdown_cause.h); "" if it was, or unknown
     std::vector<std::string> warnings;// things that weaken the verdict (e.g. nothing in flight at the signal)
     LoadDelivery load;                // the load delivered against the load asked for (its shortfalls are warnings)
 };

@@ -8,6 +8,7 @@
 #include "verifier/dependency_checks.h"
 #include "verifier/drain_failures.h"
 #include "verifier/fleet_checks.h"
+#include "verifier/shutdown_cause.h"
 #include "verifier/phase.h"
 
 #include <fmt/format.h>
@@ -82,6 +83,9 @@ private:
         // A FAIL still says how the target ended, unless a failed exit assertion already does.
         if (!v.passed && !exit_failed && run_.exit.exited && run_.exit.code) failures += "; " + exit_facts();
         std::string facts = run_.fleet ? fleet_facts(run_) : pass_facts();
+        v.cause = stop_cause();
+        // The cause is a fact of every run whose stop was not clean; a FAIL's one line names it.
+        if (!v.passed && !v.cause.empty()) failures += "; why: " + v.cause;
         v.summary = v.passed ? "PASS: " + facts : "FAIL: " + failures;
         if (run_.aborted) {
             // An interrupted run proves nothing either way.
@@ -93,6 +97,20 @@ private:
             v.summary += fmt::format(" (reached under less load than asked for: {} warning{})", load_warnings.size(),
                                      load_warnings.size() == 1 ? "" : "s");
         return v;
+    }
+
+    // Why the target's stop was not clean, from what /proc showed before its stop signal and at the kill.
+    std::string stop_cause() const {
+        if (run_.fleet || run_.tree_at_signal.empty() || !run_.exit.exited) return "";
+        StopFacts facts;
+        facts.stop_signal = run_.stop_signal.value_or(run_.scenario.target.stop_signal);
+        facts.stop_signal_source = run_.stop_signal_source;
+        facts.in_container = run_.in_container;
+        facts.tree_at_signal = run_.tree_at_signal;
+        facts.alive_at_kill = run_.tree_at_kill;
+        facts.exit = run_.exit;
+        facts.signal_ns = run_.stop_signal_ns.value_or(run_.load_stopped_ns);
+        return shutdown_cause(facts).value_or("");
     }
 
     bool counts_as_drop(const RequestRecord& r) const { return drain_.judge(r).counted(); }

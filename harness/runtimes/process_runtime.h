@@ -1,0 +1,10 @@
+#pragma once
+// The process runtime: a command draincheck launches and supervises itself.
+#include "runtimes/target_runtime.h"
+
+namespace draincheck {
+
+std::unique_ptr<TargetRuntime> make_process_runtime(boost::asio::io_context& io, const RunClock& clock,
+                                                    const RunPlan& plan, LaunchSpec launch);
+
+}  // namespace draincheck

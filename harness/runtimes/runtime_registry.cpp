@@ -1,0 +1,14 @@
+#include "runtimes/target_runtime.h"
+
+#include "runtimes/container/container_runtime.h"
+#include "runtimes/process_runtime.h"
+
+namespace draincheck {
+
+std::unique_ptr<TargetRuntime> make_target_runtime(boost::asio::io_context& io, const RunClock& clock,
+                                                   const RunPlan& plan, LaunchSpec launch) {
+    if (plan.container) return make_container_runtime(io, clock, *plan.container, std::move(launch));
+    return make_process_runtime(io, clock, plan, std::move(launch));
+}
+
+}  // namespace draincheck
