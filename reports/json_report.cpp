@@ -213,7 +213,9 @@ json make_json_report(const RunResult& run, const Verdict& verdict, const RunSta
     j["draincheck_version"] = version;
     j["scenario"] = {{"name", run.scenario.name}, {"description", run.scenario.description}, {"file", run.scenario.source_path}};
     j["target"] = {{"command", run.argv}, {"host", run.host}, {"port", run.port}, {"pid", run.pid}};
-    j["verdict"] = {{"passed", verdict.passed}, {"summary", verdict.summary}, {"warnings", verdict.warnings}};
+    j["verdict"] = {{"passed", verdict.passed}, {"summary", verdict.summary}, {"warnings", verdict.warnings},
+                    {"cause", verdict.cause}};
+    if (run.in_container) j["target"]["stop_signal_source"] = run.stop_signal_source;
 
     json assertions = json::array();
     for (const Assertion& a : verdict.assertions) {

@@ -1,0 +1,122 @@
+// The bundled container scenarios through the real CLI, against the images build-images.sh makes
+// (fixture container_images): the graceful image PASSes; each image pitfall FAILs on the right
+// assertions and names its cause. Without Docker these are skipped with the reason, except with
+// CI=true, where Docker must run.
+#include "cli_harness.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <optional>
+
+using namespace draincheck::testing;
+
+namespace {
+
+// Why Docker cannot be used here, or nullopt when it can.
+std::optional<std::string> docker_unavailable() {
+    if (std::system("command -v docker >/dev/null 2>&1") != 0) return "docker is not installed (./setup.sh installs docker.io)";
+    if (std::system("docker info >/dev/null 2>&1") != 0) return "the Docker daemon is not reachable (./setup.sh starts dockerd)";
+    return std::nullopt;
+}
+
+#define REQUIRE_DOCKER()                                                                        \
+    if (auto why = docker_unavailable()) {                                                      \
+        const char* ci = std::getenv("CI");                                                     \
+        if (ci && std::string(ci) == "true") FAIL() << "Docker must run in CI: " << *why;       \
+        GTEST_SKIP() << *why;                                                                   \
+    }
+
+struct Expectation {
+    std::string scenario;
+    int exit_code;
+    std::set<std::string> must_fail;
+    std::set<std::string> must_pass;
+    std::string cause;   // a phrase the verdict's cause must hold; "" = no cause
+};
+
+void PrintTo(const Expectation& e, std::ostream* os) { *os << e.scenario; }
+
+class ContainerScenario : public ::testing::TestWithParam<Expectation> {};
+
+TEST_P(ContainerScenario, GivesTheExpectedVerdictAndNamesTheCause) {
+    REQUIRE_DOCKER();
+    const Expectation& e = GetParam();
+    TempDir dir;
+    auto scenario = localize_scenario(e.scenario, dir.path());
+    auto json = dir.path() / "report.json";
+    CliRun run = run_cli({"run", scenario.string(), "--json", json.string()}, json);
+    ASSERT_EQ(run.exit_code, e.exit_code) << run.output;
+    ASSERT_FALSE(run.report.is_null()) << run.output;
+    auto failed = run.failed_assertions();
+    auto passed = run.passed_assertions();
+    for (const auto& name : e.must_fail) EXPECT_TRUE(failed.count(name)) << name << " should fail\n" << run.output;
+    for (const auto& name : e.must_pass) EXPECT_TRUE(passed.count(name)) << name << " should hold\n" << run.output;
+    if (e.exit_code == 0) {
+        EXPECT_TRUE(failed.empty()) << run.output;
+    }
+    std::string cause = run.report["verdict"]["cause"];
+    if (e.cause.empty()) {
+        EXPECT_EQ(cause, "") << run.output;
+    } else {
+        EXPECT_NE(cause.find(e.cause), std::string::npos) << "cause: " << cause << "\n" << run.output;
+        // The one line a CI log shows names the cause too.
+        EXPECT_NE(run.report["verdict"]["summary"].get<std::string>().find(e.cause), std::string::npos);
+    }
+    // The container ran on the host's network, and nothing of it is left.
+    EXPECT_EQ(run.report["target"]["host"], "127.0.0.1");
+    EXPECT_EQ(std::system("test -z \"$(docker ps -aq --filter label=draincheck.run)\""), 0)
+        << "a container of the run is left behind";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Images, ContainerScenario,
+    ::testing::Values(
+        Expectation{"container-graceful.toml", 0, {},
+                    {"dropped_inflight", "exit_code", "exit_within", "max_error_rate", "refused_after_close"}, ""},
+        Expectation{"container-no-handler.toml", 1, {"exit_code", "exit_within"}, {}, "PID 1 is node"},
+        Expectation{"container-init-no-handler.toml", 1, {"exit_code", "dropped_inflight"}, {"exit_within"}, "docker-init"},
+        Expectation{"container-shell-form.toml", 1, {"exit_code", "exit_within"}, {}, "shell-form CMD"},
+        Expectation{"container-stopsignal-quit.toml", 1, {"exit_code", "exit_within"}, {}, "the image's STOPSIGNAL"},
+        Expectation{"container-npm-start.toml", 1, {"exit_code"}, {}, "PID 1 is npm"}),
+    [](const ::testing::TestParamInfo<Expectation>& info) {
+        std::string name = info.param.scenario.substr(0, info.param.scenario.size() - 5);
+        for (char& c : name) if (c == '-') c = '_';
+        return name;
+    });
+
+// Bad input: an image that is not there is one clear message and exit 3; draincheck never pulls.
+TEST(ContainerErrors, AnImageNotPresentLocallyIsNamedAndNeverPulled) {
+    REQUIRE_DOCKER();
+    TempDir dir;
+    auto scenario = write_file(dir.path(), "absent.toml", R"(
+[target]
+image = "draincheck-test/not-built-anywhere:1.0"
+ready = { http = "/healthz" }
+[load]
+duration = "1s"
+)");
+    CliRun run = run_cli({"run", scenario.string()}, {});
+    EXPECT_EQ(run.exit_code, 3) << run.output;
+    EXPECT_NE(run.output.find("is not present locally, and draincheck never pulls"), std::string::npos) << run.output;
+}
+
+// A container that exits before it is ready: the run says so, with the container's own output.
+TEST(ContainerErrors, AContainerThatExitsBeforeReadyShowsItsLog) {
+    REQUIRE_DOCKER();
+    TempDir dir;
+    auto scenario = write_file(dir.path(), "exits.toml", R"toml(
+[target]
+image = "draincheck-test/node-graceful"
+command = ["node", "-e", "console.error('cannot open config: /etc/app.conf'); process.exit(4)"]
+ready = { http = "/healthz", timeout = "20s" }
+[load]
+duration = "1s"
+)toml");
+    CliRun run = run_cli({"run", scenario.string()}, {});
+    EXPECT_EQ(run.exit_code, 3) << run.output;
+    EXPECT_NE(run.output.find("exited before it became ready (code 4)"), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("cannot open config: /etc/app.conf"), std::string::npos) << run.output;
+}
+
+}  // namespace
