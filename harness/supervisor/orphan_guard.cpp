@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <system_error>
 
@@ -61,6 +63,24 @@ void remove_run_files(const std::filesystem::path& dir, const std::string& prefi
         if (it->path().filename().string().starts_with(prefix)) std::filesystem::remove_all(it->path(), ec);
 }
 
+// The containers a run started carry the label draincheck.run=<its pid>; once draincheck is gone,
+// Docker is asked to remove them (their processes are gone already: they carry the run marker).
+// Only when the run noted that it started one, so that other runs never wait on Docker.
+void remove_run_containers(pid_t harness, const std::filesystem::path& temp_dir) {
+    std::error_code ec;
+    if (!std::filesystem::exists(temp_dir / (temp_prefix(harness) + kContainersNote), ec)) return;
+    std::string label = std::string("label=draincheck.run=") + std::to_string(harness);
+    std::string script = "ids=$(docker ps --all --quiet --filter " + label + ") && [ -n \"$ids\" ] && docker rm --force $ids";
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        int null = ::open("/dev/null", O_RDWR);
+        for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+        ::execlp("sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    if (pid > 0) ::waitpid(pid, nullptr, 0);
+}
+
 [[noreturn]] void guard(int pipe_read, pid_t harness, const std::filesystem::path& temp_dir) {
     ::prctl(PR_SET_NAME, "draincheck-guard");
     // Out of the terminal's process group and deaf to the signals meant for draincheck itself:
@@ -74,6 +94,7 @@ void remove_run_files(const std::filesystem::path& dir, const std::string& prefi
     const std::string marker = run_marker(harness);
     // A process may fork while we kill; go round until a pass finds nobody (bounded).
     for (int round = 0; round < 50 && kill_marked(marker) > 0; ++round) ::usleep(10'000);
+    remove_run_containers(harness, temp_dir);
     remove_run_files(temp_dir, temp_prefix(harness));
     ::_exit(0);
 }
@@ -81,6 +102,12 @@ void remove_run_files(const std::filesystem::path& dir, const std::string& prefi
 }  // namespace
 
 std::string run_temp_prefix() { return temp_prefix(::getpid()); }
+
+void note_container_started() {
+    std::error_code ec;
+    std::filesystem::path note = std::filesystem::temp_directory_path(ec) / (run_temp_prefix() + kContainersNote);
+    if (!ec && !std::filesystem::exists(note, ec)) std::ofstream(note).put('\n');
+}
 
 int kill_marked_processes() { return kill_marked(run_marker(::getpid())); }
 

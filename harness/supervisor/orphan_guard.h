@@ -5,7 +5,8 @@
 // draincheck holds open, and when that pipe closes (draincheck is gone, however it ended) it
 // kills every process whose environment carries this run's marker, DRAINCHECK_RUN=<pid>, which the
 // supervisor sets on every target. It also removes what the run left in the temporary directory
-// (files and directories named with run_temp_prefix()).
+// (files and directories named with run_temp_prefix()), and asks Docker to remove the containers the
+// run started (labelled draincheck.run=<pid>), if it noted that it started any.
 #include <string>
 
 namespace draincheck {
@@ -24,5 +25,10 @@ int kill_marked_processes();
 // "draincheck-<pid>-": the start of the name of every file or directory this run creates in the
 // temporary directory ($TMPDIR or /tmp), so that the guard can remove them if draincheck is killed.
 std::string run_temp_prefix();
+
+// Notes (a file in the temporary directory) that this run started a container, so that the guard
+// removes the run's containers if draincheck is killed.
+void note_container_started();
+inline constexpr const char* kContainersNote = "containers";
 
 }  // namespace draincheck

@@ -6,8 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <sys/wait.h>
+#include <thread>
 
 using namespace draincheck::testing;
 
@@ -120,3 +124,45 @@ duration = "1s"
 }
 
 }  // namespace
+
+namespace {
+
+std::string containers_of_run(int draincheck_pid) {
+    std::string cmd = "docker ps --all --quiet --filter label=draincheck.run=" + std::to_string(draincheck_pid);
+    std::string out;
+    if (FILE* p = popen(cmd.c_str(), "r")) {
+        char buffer[256];
+        while (fgets(buffer, sizeof buffer, p)) out += buffer;
+        pclose(p);
+    }
+    return out;
+}
+
+}  // namespace
+
+// draincheck SIGKILLed mid-run: its orphan guard removes the container (by the run's label) and
+// kills its processes (they carry the run marker).
+TEST(ContainerOrphans, NoContainerSurvivesASigkilledHarness) {
+    REQUIRE_DOCKER();
+    TempDir dir;
+    auto scenario = write_file(dir.path(), "long.toml", R"toml(
+[target]
+image = "draincheck-test/node-graceful"
+ready = { http = "/healthz", timeout = "20s" }
+[load]
+rate = 20
+duration = "60s"
+)toml");
+    auto [pid, out] = spawn_draincheck({"run", scenario.string()});
+    ASSERT_TRUE(read_until(out, "load_started"));
+    ASSERT_FALSE(containers_of_run(pid).empty()) << "the run's container is not labelled with its pid";
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    fclose(out);
+    // Docker removes a container in a fraction of a second; a busy machine may take some: bounded.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!containers_of_run(pid).empty() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_TRUE(containers_of_run(pid).empty()) << "container left behind: " << containers_of_run(pid);
+}

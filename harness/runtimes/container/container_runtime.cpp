@@ -91,6 +91,7 @@ public:
         if (!program_in_path("docker"))
             throw LaunchError(LaunchError::Kind::missing_binary, "docker not found: install the docker.io package");
         follow_events();
+        note_container_started();
         started_ = true;
         CommandOutput run = run_command(plan_.run_argv, kDockerTimeout);
         if (!run.ok())
