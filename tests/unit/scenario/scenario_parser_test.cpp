@@ -461,7 +461,7 @@ TEST(ScenarioParserErrors, FaultsMustFitTheLoadAndBeKnown) {
                             "got \"TERMINATE\""}));
     EXPECT_TRUE(fails_with_parts(kMinimal + "[[faults]]\nat = \"1s\"\naction = \"signal\"\n", 5, 1, {"faults[0].signal: missing required signal name"}));
     EXPECT_TRUE(fails_with_parts(kMinimal + "[[faults]]\naction = \"signal\"\nsignal = \"TERM\"\n", 5, 1, {"faults[0].at: missing required duration"}));
-    EXPECT_TRUE(fails_with_parts(kMinimal + "[[faults]]\nat = \"1s\"\n", 5, 1, {"faults[0].action: missing required string (one of: signal, kill_dependency, stop_dependency, "
+    EXPECT_TRUE(fails_with_parts(kMinimal + "[[faults]]\nat = \"1s\"\n", 5, 1, {"faults[0].action: missing required string (one of: signal, stop, kill_dependency, stop_dependency, "
                                                      "cont_dependency, restart_dependency, toxic, scale_down, scale_up, "
                                                      "rolling_restart, kill_replica)"}));
     EXPECT_TRUE(fails_with_parts(kMinimal + "[[faults]]\nat = 1\n", 6, 6, {"faults[0].at: expected a duration string like \"10s\", got integer 1"}));
@@ -469,7 +469,7 @@ TEST(ScenarioParserErrors, FaultsMustFitTheLoadAndBeKnown) {
 
 TEST(ScenarioParserErrors, DrainExpectationsNeedAStopSignal) {
     EXPECT_TRUE(fails_with_parts(kMinimal + "[expect]\nexit_within = \"5s\"\n", 6, 15,
-                           {"t.toml:6:15: expect.exit_within needs a [[faults]] entry that sends a stop signal (TERM, INT, QUIT or KILL)"}));
+                           {"t.toml:6:15: expect.exit_within needs a [[faults]] entry that sends a stop signal (\"stop\", or a signal TERM, INT, QUIT or KILL)"}));
     EXPECT_TRUE(fails_with_parts(kMinimal + "[expect]\nrefused_after_close = \"clean\"\n", 6, 23, {"expect.refused_after_close needs a [[faults]] entry"}));
     EXPECT_TRUE(fails_with_parts(kMinimal + "[expect]\nready_fails_during_drain = false\n", 6, 28, {"expect.ready_fails_during_drain needs a [[faults]] entry"}));
     // A HUP is not a stop signal...
@@ -478,7 +478,7 @@ TEST(ScenarioParserErrors, DrainExpectationsNeedAStopSignal) {
     // ...unless it is the target's stop_signal, which the message then names.
     EXPECT_NO_THROW(parse_scenario_text(kTarget + "stop_signal = \"HUP\"\n" + kLoad + hup + "[expect]\nexit_within = \"1s\"\n", "t.toml"));
     EXPECT_TRUE(fails_with_parts(kTarget + "stop_signal = \"USR1\"\n" + kLoad + "[expect]\nexit_within = \"1s\"\n", 7, 15,
-                           {"stop signal (TERM, INT, QUIT, KILL or target.stop_signal USR1)"}));
+                           {"stop signal (\"stop\", or a signal TERM, INT, QUIT, KILL or target.stop_signal USR1)"}));
     for (const char* stop : {"TERM", "INT", "QUIT", "KILL"})
         EXPECT_NO_THROW(parse_scenario_text(kMinimal + "[[faults]]\nat = \"0s\"\naction = \"signal\"\nsignal = \"" + stop +
                                                 "\"\n[expect]\nexit_within = \"1s\"\nrefused_after_close = \"clean\"\n"
@@ -505,7 +505,7 @@ TEST(ScenarioParserErrors, ErrorsCarryTheSourceName) {
         EXPECT_EQ(e.file(), "scenarios/x.toml");
         EXPECT_EQ(e.line(), 1);
         EXPECT_EQ(e.column(), 1);
-        EXPECT_EQ(e.message(), "target.command: missing required array of strings (the target's argv, e.g. [\"node\", \"server.js\"])");
+        EXPECT_EQ(e.message(), "target.command: missing required array of strings (the target's argv, e.g. [\"node\", \"server.js\"]), or image = \"app:1.4\"");
         EXPECT_EQ(std::string(e.what()), "scenarios/x.toml:1:1: " + e.message());
     }
 }
