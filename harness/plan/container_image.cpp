@@ -26,7 +26,7 @@ ImageFacts inspect_image(const std::string& image) {
                             r.err.substr(0, r.err.find('\n')));
         if (mentions(r.err, "No such image") || mentions(r.err, "No such object"))
             throw PlanError("image " + image + " is not present locally, and draincheck never pulls: build it, or "
-                            "`docker load` it, first");
+                            "load it with docker load, first");
         throw PlanError("docker image inspect " + image + " failed: " + r.err.substr(0, r.err.find('\n')));
     }
     ImageFacts facts;

@@ -166,3 +166,63 @@ duration = "60s"
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     EXPECT_TRUE(containers_of_run(pid).empty()) << "container left behind: " << containers_of_run(pid);
 }
+
+namespace {
+
+const char* kImageScenario = R"toml(
+[target]
+image = "draincheck-test/node-graceful"
+ready = { http = "/healthz" }
+[load]
+duration = "1s"
+)toml";
+
+// Runs draincheck with one environment variable changed.
+CliRun run_with_env(const char* name, const char* value, const std::vector<std::string>& args) {
+    const char* old = std::getenv(name);
+    std::string saved = old ? old : "";
+    ::setenv(name, value, 1);
+    CliRun run = run_cli(args, {});
+    if (old) ::setenv(name, saved.c_str(), 1);
+    else ::unsetenv(name);
+    return run;
+}
+
+}  // namespace
+
+// No Docker needed: docker missing, or its daemon unreachable, is one message naming what to do, exit 3.
+TEST(ContainerErrors, DockerNotInstalledNamesThePackage) {
+    TempDir dir;
+    auto scenario = write_file(dir.path(), "image.toml", kImageScenario);
+    CliRun run = run_with_env("PATH", "/nonexistent", {"run", scenario.string()});
+    EXPECT_EQ(run.exit_code, 3) << run.output;
+    EXPECT_NE(run.output.find("docker is not installed"), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("docker.io"), std::string::npos) << run.output;
+}
+
+TEST(ContainerErrors, DockerDaemonDownSaysStartDockerd) {
+    if (docker_unavailable() && docker_unavailable()->find("not installed") != std::string::npos)
+        GTEST_SKIP() << *docker_unavailable();
+    TempDir dir;
+    auto scenario = write_file(dir.path(), "image.toml", kImageScenario);
+    std::string socket = "unix://" + (dir.path() / "no-daemon.sock").string();
+    CliRun run = run_with_env("DOCKER_HOST", socket.c_str(), {"run", scenario.string()});
+    EXPECT_EQ(run.exit_code, 3) << run.output;
+    EXPECT_NE(run.output.find("the Docker daemon is not running"), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("start dockerd"), std::string::npos) << run.output;
+}
+
+// Validation, before Docker is asked anything: another network is refused with its position.
+TEST(ContainerErrors, AnotherNetworkIsRefusedBeforeAnythingRuns) {
+    TempDir dir;
+    auto scenario = write_file(dir.path(), "bridge.toml", R"toml([target]
+image = "draincheck-test/node-graceful"
+docker_args = ["--network", "bridge"]
+[load]
+duration = "1s"
+)toml");
+    CliRun run = run_cli({"run", scenario.string()}, {});
+    EXPECT_EQ(run.exit_code, 2) << run.output;
+    EXPECT_NE(run.output.find("bridge.toml:3:15: target.docker_args: \"--network\": draincheck runs containers with "
+                              "--network host only"), std::string::npos) << run.output;
+}
