@@ -29,7 +29,9 @@ int run_scenarios(const RunOptions& options, const std::vector<Scenario>& prepar
 std::optional<std::vector<std::string>> expand_scenario_args(const std::vector<std::string>& args);
 
 struct QuickOptions {
-    std::vector<std::string> command;   // after `--`
+    std::vector<std::string> command;   // after `--`; with `image`, replaces its CMD (optional)
+    std::string image;                   // --image: the target is this container image
+    bool init = false;                   // --init: docker run --init
     std::optional<uint16_t> port;
     std::string ready_http;              // empty = TCP readiness
     std::string path = "/";

@@ -42,7 +42,9 @@ int main(int argc, char** argv) {
     QuickOptions quick;
     RunOptions quick_run;
     auto* q = app.add_subcommand("quick", "Test a service without a scenario file: draincheck quick [options] -- COMMAND...");
-    q->add_option("command", quick.command, "The service's command (after --)")->required();
+    q->add_option("command", quick.command, "The service's command (after --); with --image, replaces the image's CMD");
+    q->add_option("--image", quick.image, "Test this container image (present locally; run with --network host, stopped as docker stop does)");
+    q->add_flag("--init", quick.init, "With --image: run it with docker run --init");
     q->add_option("--port", quick.port, "Port the service listens on (default: a free one, substituted for {port} and PORT)");
     q->add_option("--ready-http", quick.ready_http, "Ready probe path, e.g. /healthz (default: TCP connect)");
     q->add_option("--path", quick.path, "Path of the ordinary requests")->capture_default_str();

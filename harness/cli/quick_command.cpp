@@ -1,5 +1,5 @@
-// draincheck quick [options] -- COMMAND...: a SIGTERM-under-load test of any service without writing
-// TOML first. The scenario is made as TOML text, so --print-scenario shows exactly what would run.
+// draincheck quick [options] -- COMMAND... (or --image IMG [--init] [-- ARGS...]): a SIGTERM-under-load test
+// of any service or image without writing TOML first. The scenario is made as TOML text, so --print-scenario shows exactly what would run.
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "scenario/scenario_parser.h"
@@ -35,8 +35,12 @@ std::string scenario_toml(const QuickOptions& q) {
     std::string t;
     t += "# Made by `draincheck quick`: keep it, adjust it, run it with `draincheck run FILE`.\n";
     t += "name = \"quick\"\n\n[target]\n";
-    t += "command = [" + argv + "]\n";
-    t += "cwd = " + toml_string(std::filesystem::current_path().string()) + "\n";
+    if (!q.image.empty()) {
+        t += "image = " + toml_string(q.image) + "\n";
+        if (q.init) t += "init = true\n";
+    }
+    if (!argv.empty()) t += "command = [" + argv + "]\n";
+    if (q.image.empty()) t += "cwd = " + toml_string(std::filesystem::current_path().string()) + "\n";
     if (q.port) t += fmt::format("port = {}\n", *q.port);
     t += q.ready_http.empty() ? "ready = { tcp = true }\n" : "ready = { http = " + toml_string(q.ready_http) + " }\n";
     t += "kill_after = " + toml_string(q.kill_after) + "\n\n";
@@ -44,7 +48,9 @@ std::string scenario_toml(const QuickOptions& q) {
     t += "[[load.mix]]\npath = " + toml_string(q.path) + "\nweight = 0.8\n\n";
     t += "# Slow requests, so that some are in flight when the signal arrives.\n";
     t += "[[load.mix]]\npath = " + toml_string(slow) + "\nweight = 0.2\n\n";
-    t += "[[faults]]\nat = " + toml_string(q.signal_at) + "\naction = \"signal\"\nsignal = \"TERM\"\n\n";
+    // An image is stopped as `docker stop` stops it: its STOPSIGNAL, else TERM.
+    t += "[[faults]]\nat = " + toml_string(q.signal_at) +
+         (q.image.empty() ? "\naction = \"signal\"\nsignal = \"TERM\"\n\n" : "\naction = \"stop\"\n\n");
     t += "[expect]\ndropped_inflight = 0\nexit_code = 0\nexit_within = " + toml_string(q.kill_after) + "\n";
     t += "refused_after_close = \"clean\"\n";
     if (!q.ready_http.empty()) t += "ready_fails_during_drain = true\n";
@@ -54,8 +60,13 @@ std::string scenario_toml(const QuickOptions& q) {
 }  // namespace
 
 int quick_command(const QuickOptions& quick, const RunOptions& run) {
-    if (quick.command.empty()) {
-        fmt::print(stderr, "draincheck quick: give the service's command after `--`, e.g. draincheck quick -- node app.js\n");
+    if (quick.command.empty() && quick.image.empty()) {
+        fmt::print(stderr, "draincheck quick: give the service's command after `--`, e.g. draincheck quick -- node app.js, "
+                           "or an image with --image\n");
+        return exit_code::invalid;
+    }
+    if (quick.init && quick.image.empty()) {
+        fmt::print(stderr, "draincheck quick: --init applies to an image: give --image too\n");
         return exit_code::invalid;
     }
     std::string toml = scenario_toml(quick);

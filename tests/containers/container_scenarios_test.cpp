@@ -226,3 +226,25 @@ duration = "1s"
     EXPECT_NE(run.output.find("bridge.toml:3:15: target.docker_args: \"--network\": draincheck runs containers with "
                               "--network host only"), std::string::npos) << run.output;
 }
+
+// draincheck quick --image: an image tested without a scenario file, stopped as docker stop does.
+TEST(ContainerQuick, AnImageWithoutAScenarioFile) {
+    REQUIRE_DOCKER();
+    CliRun shown = run_cli({"quick", "--image", "draincheck-test/node-graceful", "--init", "--print-scenario"}, {});
+    EXPECT_EQ(shown.exit_code, 0) << shown.output;
+    EXPECT_NE(shown.output.find("image = \"draincheck-test/node-graceful\"\ninit = true\n"), std::string::npos) << shown.output;
+    EXPECT_NE(shown.output.find("action = \"stop\""), std::string::npos) << shown.output;
+    EXPECT_EQ(shown.output.find("cwd ="), std::string::npos) << shown.output;
+    TempDir dir;
+    auto json = dir.path() / "quick.json";
+    CliRun run = run_cli({"quick", "--image", "draincheck-test/node-graceful", "--ready-http", "/healthz", "--slow-path",
+                          "/work?ms=800", "--rate", "100", "--duration", "3s", "--signal-at", "1s", "--kill-after", "4s",
+                          "--json", json.string()},
+                         json);
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    ASSERT_FALSE(run.report.is_null()) << run.output;
+    EXPECT_EQ(run.report["target"]["stop_signal_source"], "Docker's default") << run.output;
+    CliRun bad = run_cli({"quick", "--init", "--", "node", "app.js"}, {});
+    EXPECT_EQ(bad.exit_code, 2) << bad.output;
+    EXPECT_NE(bad.output.find("--init applies to an image"), std::string::npos) << bad.output;
+}
