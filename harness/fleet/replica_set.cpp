@@ -1,5 +1,7 @@
 #include "fleet/replica_set.h"
 
+#include "runtimes/target_runtime.h"
+
 #include "common/duration.h"
 #include "common/signals.h"
 #include "supervisor/ready_probe.h"
@@ -26,7 +28,7 @@ struct ReplicaSet::Replica {
     int index = 0;
     uint16_t port = 0;
     std::string subject;                  // "replica N"
-    std::unique_ptr<Supervisor> process;
+    std::unique_ptr<TargetRuntime> process;
     ReplicaResult result;
     State state = State::starting;
     bool healthy = false;                 // as the balancer's checks last said
@@ -89,12 +91,12 @@ ReplicaSet::Replica& ReplicaSet::launch() {
     r.result.index = r.index;
     r.result.port = r.port;
     r.result.argv = launch.argv;
-    r.process = std::make_unique<Supervisor>(io_, clock_, std::move(launch));
+    r.process = make_target_runtime(io_, clock_, plan_, std::move(launch), r.index);
     replicas_.push_back(std::move(owned));
     r.process->start([this, &r](const ExitInfo& e) { on_exit(r, e); });   // throws LaunchError
     r.result.pid = r.process->pid();
     r.result.spawned_ns = clock_.now_ns();
-    emit(EventType::replica_spawned, &r, "pid " + std::to_string(r.result.pid) + ", port " + std::to_string(r.port));
+    emit(EventType::replica_spawned, &r, r.process->describe() + ", port " + std::to_string(r.port));
     r.cancel_ready = async_wait_ready(io_, plan_.host, r.port, plan_.scenario.target.ready,
                                       [this, &r](bool ok, ProbeResult last) { on_ready(r, ok, last.detail); });
     return r;

@@ -147,25 +147,13 @@ std::string unique_container_name() {
                        std::chrono::duration_cast<std::chrono::microseconds>(now).count() & 0xffffff);
 }
 
-// The target's image, run as Docker would for the platform: detached, on the host's network, its
-// stop signal decided as `docker stop` decides it (the scenario's, else the image's STOPSIGNAL, else TERM).
-ContainerPlan plan_container(const ContainerSpec& c, const LaunchSpec& launch, TargetSpec& target) {
-    ImageFacts image = inspect_image(c.image);
+// `docker run` of the target's image for one launch (the target, or a fleet's replica): detached,
+// named uniquely, labelled with draincheck's pid, on the host's network.
+ContainerPlan container_run(const ContainerSpec& c, const LaunchSpec& launch, std::string stop_signal_source) {
     ContainerPlan plan;
     plan.image = c.image;
     plan.name = unique_container_name();
-    plan.stop_signal_source = "the scenario";
-    if (!target.stop_signal_given) {
-        plan.stop_signal_source = "Docker's default";
-        if (!image.stop_signal.empty()) {
-            auto signo = signal_from_name(image.stop_signal);
-            if (!signo && !image.stop_signal.empty() && std::isdigit(static_cast<unsigned char>(image.stop_signal[0])))
-                signo = std::atoi(image.stop_signal.c_str());
-            if (!signo) throw PlanError("image " + c.image + " declares STOPSIGNAL " + image.stop_signal + ", which draincheck does not know");
-            target.stop_signal = *signo;
-            plan.stop_signal_source = "the image's STOPSIGNAL";
-        }
-    }
+    plan.stop_signal_source = std::move(stop_signal_source);
     plan.run_argv = {"docker", "run", "--detach", "--name", plan.name,
                      "--label", std::string(kContainerLabel) + "=" + std::to_string(::getpid()), "--network", "host"};
     if (c.init) plan.run_argv.push_back("--init");
@@ -178,7 +166,31 @@ ContainerPlan plan_container(const ContainerSpec& c, const LaunchSpec& launch, T
     return plan;
 }
 
+// The target's image, run as Docker would for the platform, its stop signal decided as `docker stop`
+// decides it: the scenario's, else the image's STOPSIGNAL, else TERM.
+ContainerPlan plan_container(const ContainerSpec& c, const LaunchSpec& launch, TargetSpec& target) {
+    ImageFacts image = inspect_image(c.image);
+    std::string source = "the scenario";
+    if (!target.stop_signal_given) {
+        source = "Docker's default";
+        if (!image.stop_signal.empty()) {
+            auto signo = signal_from_name(image.stop_signal);
+            if (!signo && std::isdigit(static_cast<unsigned char>(image.stop_signal[0])))
+                signo = std::atoi(image.stop_signal.c_str());
+            if (!signo) throw PlanError("image " + c.image + " declares STOPSIGNAL " + image.stop_signal + ", which draincheck does not know");
+            target.stop_signal = *signo;
+            source = "the image's STOPSIGNAL";
+        }
+    }
+    return container_run(c, launch, source);
+}
+
 }  // namespace
+
+std::optional<ContainerPlan> replica_container(const RunPlan& plan, const LaunchSpec& launch) {
+    if (!plan.container || !plan.scenario.target.container) return std::nullopt;
+    return container_run(*plan.scenario.target.container, launch, plan.container->stop_signal_source);
+}
 
 RunPlan make_run_plan(const Scenario& scenario) {
     RunPlan plan;

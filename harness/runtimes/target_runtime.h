@@ -61,8 +61,9 @@ private:
     std::vector<ProcessInfo> before_signal_, at_kill_;
 };
 
-// The runtime the plan asks for. `launch` is the plan's, with the run's callbacks set.
+// The runtime the plan asks for. `launch` is the plan's, with the run's callbacks set; or, for a
+// fleet's replica (`replica` >= 0), that replica's (target_launch).
 std::unique_ptr<TargetRuntime> make_target_runtime(boost::asio::io_context& io, const RunClock& clock,
-                                                   const RunPlan& plan, LaunchSpec launch);
+                                                   const RunPlan& plan, LaunchSpec launch, int replica = -1);
 
 }  // namespace draincheck

@@ -1,6 +1,6 @@
 // The bundled container scenarios through the real CLI, against the images build-images.sh makes
 // (fixture container_images): the graceful image PASSes; each image pitfall FAILs on the right
-// assertions and names its cause. Without Docker these are skipped with the reason, except with
+// assertions and names its cause; a fleet of an image's replicas survives a rolling restart. Without Docker these are skipped with the reason, except with
 // CI=true, where Docker must run.
 #include "cli_harness.h"
 
@@ -82,7 +82,10 @@ INSTANTIATE_TEST_SUITE_P(
         Expectation{"container-init-no-handler.toml", 1, {"exit_code", "dropped_inflight"}, {"exit_within"}, "docker-init"},
         Expectation{"container-shell-form.toml", 1, {"exit_code", "exit_within"}, {}, "shell-form CMD"},
         Expectation{"container-stopsignal-quit.toml", 1, {"exit_code", "exit_within"}, {}, "the image's STOPSIGNAL"},
-        Expectation{"container-npm-start.toml", 1, {"exit_code"}, {}, "PID 1 is npm"}),
+        Expectation{"container-npm-start.toml", 1, {"exit_code"}, {}, "PID 1 is npm"},
+        // Three replicas of an image behind the built-in balancer, replaced one at a time.
+        Expectation{"container-fleet-rolling-restart.toml", 0, {},
+                    {"client_errors", "dropped_inflight", "exit_code", "exit_within", "capacity_restored_within"}, ""}),
     [](const ::testing::TestParamInfo<Expectation>& info) {
         std::string name = info.param.scenario.substr(0, info.param.scenario.size() - 5);
         for (char& c : name) if (c == '-') c = '_';
