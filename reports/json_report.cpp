@@ -72,7 +72,9 @@ json optional_s(const std::optional<int64_t>& ns) { return ns ? json(seconds(*ns
 json exit_json(const ExitInfo& x) {
     return {{"exited", x.exited}, {"at_s", x.exited ? json(seconds(x.at_ns)) : json(nullptr)},
             {"code", x.code ? json(*x.code) : json(nullptr)},
-            {"signal", x.signal ? json(signal_name(*x.signal)) : json(nullptr)}, {"forced", x.forced}};
+            {"signal", x.signal ? json(signal_name(*x.signal)) : json(nullptr)}, {"forced", x.forced},
+            {"known_after_s", x.exited ? json(seconds(std::max<int64_t>(0, (x.known_ns ? x.known_ns : x.at_ns) - x.at_ns)))
+                                       : json(nullptr)}};
 }
 
 // The load asked for and the load delivered (verdict.load): the facts behind its load warnings.

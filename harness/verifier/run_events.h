@@ -55,6 +55,9 @@ struct ExitInfo {
     std::optional<int> code;     // normal exit status
     std::optional<int> signal;   // terminating signal
     bool forced = false;         // killed by the harness after kill_after
+    // When draincheck knew how it ended: for a process, at its exit; for a container, when Docker
+    // reported the exit code (its `die` event), a little after PID 1 was gone. 0 = at_ns.
+    int64_t known_ns = 0;
 };
 
 // A ready probe attempt made while the target was draining (signal → exit).

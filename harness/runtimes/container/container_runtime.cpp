@@ -213,6 +213,7 @@ private:
     void report_exit(ExitInfo e) {
         if (reported_) return;
         reported_ = true;
+        e.known_ns = clock_.now_ns();
         if (!exited_at_) exited_at_ = e.at_ns;
         grace_timer_.cancel();
         if (on_exit_) on_exit_(e);
