@@ -61,10 +61,13 @@ void Dependency::spawn() {
         auto tail = process_->log_tail();
         earlier_logs_.insert(earlier_logs_.end(), tail.begin(), tail.end());
     }
-    process_ = std::make_unique<Supervisor>(io_, clock_, plan_.launch);
+    // An image runs as a new container each time (a restart too), on the host's network.
+    std::optional<ContainerPlan> container;
+    if (spec_.container) container = container_run(*spec_.container, plan_.launch, "the scenario");
+    process_ = make_runtime(io_, clock_, plan_.launch, container);
     expected_exit_ = false;
     process_->start([this](const ExitInfo& e) { on_exit(e); });
-    emit(EventType::dependency_spawned, "pid " + std::to_string(process_->pid()));
+    emit(EventType::dependency_spawned, process_->describe());
 }
 
 void Dependency::wait_ready(OnReady on_ready) {
@@ -133,12 +136,12 @@ void Dependency::kill() {
 void Dependency::freeze() {
     if (!process_ || !process_->running()) return;
     if (!down()) begin_outage("frozen", "SIGSTOP to its process group");
-    ::kill(-process_->pid(), SIGSTOP);
+    process_->signal_group(SIGSTOP);
 }
 
 void Dependency::thaw() {
     if (!process_ || !process_->running()) return;
-    ::kill(-process_->pid(), SIGCONT);
+    process_->signal_group(SIGCONT);
     if (down() && outages_.back().how == "frozen") end_outage("SIGCONT: answering again");
 }
 
@@ -149,7 +152,7 @@ void Dependency::restart() {
         restart_pending_ = true;
         proxy_.harness_acts_on_dependency();
         if (!down()) begin_outage("restarting", "restarting: " + signal_name(spec_.stop_signal) + " sent");
-        ::kill(-process_->pid(), SIGCONT);   // a frozen process cannot handle its stop signal
+        process_->signal_group(SIGCONT);   // a frozen process cannot handle its stop signal
         process_->send_signal(spec_.stop_signal);
         process_->kill_after(spec_.kill_after, [](int64_t) {});
         return;
@@ -187,7 +190,7 @@ void Dependency::stop(std::function<void()> done) {
     expected_exit_ = true;
     proxy_.harness_acts_on_dependency();
     on_stopped_ = std::move(done);
-    ::kill(-process_->pid(), SIGCONT);
+    process_->signal_group(SIGCONT);
     process_->send_signal(spec_.stop_signal);
     process_->kill_after(spec_.kill_after, [](int64_t) {});
 }

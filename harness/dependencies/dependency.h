@@ -5,6 +5,7 @@
 #include "plan/run_plan.h"
 #include "proxy/fault_proxy.h"
 #include "scenario/scenario.h"
+#include "runtimes/target_runtime.h"
 #include "supervisor/supervisor.h"
 #include "verifier/run_result.h"
 
@@ -64,7 +65,7 @@ private:
     const DependencyPlan& plan_;
     Emit emit_;
     FaultProxy proxy_;
-    std::unique_ptr<Supervisor> process_;
+    std::unique_ptr<TargetRuntime> process_;
     std::function<void()> cancel_ready_;
     std::vector<Outage> outages_;
     std::vector<LogLine> earlier_logs_;   // output of processes replaced by a restart

@@ -149,7 +149,7 @@ std::string unique_container_name() {
 
 // `docker run` of the target's image for one launch (the target, or a fleet's replica): detached,
 // named uniquely, labelled with draincheck's pid, on the host's network.
-ContainerPlan container_run(const ContainerSpec& c, const LaunchSpec& launch, std::string stop_signal_source) {
+ContainerPlan docker_run_plan(const ContainerSpec& c, const LaunchSpec& launch, std::string stop_signal_source) {
     ContainerPlan plan;
     plan.image = c.image;
     plan.name = unique_container_name();
@@ -182,14 +182,18 @@ ContainerPlan plan_container(const ContainerSpec& c, const LaunchSpec& launch, T
             source = "the image's STOPSIGNAL";
         }
     }
-    return container_run(c, launch, source);
+    return docker_run_plan(c, launch, source);
 }
 
 }  // namespace
 
+ContainerPlan container_run(const ContainerSpec& container, const LaunchSpec& launch, std::string stop_signal_source) {
+    return docker_run_plan(container, launch, std::move(stop_signal_source));
+}
+
 std::optional<ContainerPlan> replica_container(const RunPlan& plan, const LaunchSpec& launch) {
     if (!plan.container || !plan.scenario.target.container) return std::nullopt;
-    return container_run(*plan.scenario.target.container, launch, plan.container->stop_signal_source);
+    return docker_run_plan(*plan.scenario.target.container, launch, plan.container->stop_signal_source);
 }
 
 RunPlan make_run_plan(const Scenario& scenario) {
@@ -210,6 +214,7 @@ RunPlan make_run_plan(const Scenario& scenario) {
         std::map<std::string, std::string> own = {{"port", std::to_string(dp.port)}};
         dp.launch.cwd = d.cwd;
         dp.launch.argv = make_argv(d.command, d.cwd, own);
+        if (d.container) inspect_image(d.container->image);   // present locally, Docker running: or a clear error now
         if (d.ready.kind == DependencySpec::Ready::Kind::command) dp.ready_argv = make_argv(d.ready.command, d.cwd, own);
         std::map<std::string, std::string> for_target = {{"port", std::to_string(dp.proxy_port)},
                                                          {"proxy_port", std::to_string(dp.proxy_port)},

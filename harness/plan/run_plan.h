@@ -58,6 +58,9 @@ std::string substitute_placeholders(const std::string& text, const std::map<std:
 
 // The target's launch on `port`; `replica` >= 0 also substitutes "{replica}" (a fleet's replicas).
 LaunchSpec target_launch(const RunPlan& plan, int replica, uint16_t port);
+// The `docker run` of `container`'s image for one launch: a unique name, draincheck's label, the host's
+// network, `launch`'s environment and argv (its command, replacing the image's CMD).
+ContainerPlan container_run(const ContainerSpec& container, const LaunchSpec& launch, std::string stop_signal_source);
 // For an image target: the `docker run` of a fleet's replica launched with `launch` (a name of its own).
 std::optional<ContainerPlan> replica_container(const RunPlan& plan, const LaunchSpec& launch);
 // A loopback port nothing listens on right now (the kernel's choice).

@@ -1,5 +1,7 @@
 #include "runtimes/process_runtime.h"
 
+#include <csignal>
+
 namespace draincheck {
 namespace {
 
@@ -12,6 +14,10 @@ public:
     pid_t pid() const override { return process_.pid(); }
     std::string describe() const override { return "pid " + std::to_string(process_.pid()); }
     bool exiting() const override { return process_.exiting(); }
+    bool running() const override { return process_.running(); }
+    void signal_group(int signo) override {
+        if (process_.running()) ::kill(-process_.pid(), signo);   // it leads its own process group
+    }
     bool send_signal(int signo) override { return process_.send_signal(signo); }
     void kill_after(std::chrono::nanoseconds grace, std::function<void(int64_t)> on_forced) override {
         process_.kill_after(grace, std::move(on_forced), [this] { read_tree_at_kill(); });
@@ -28,8 +34,7 @@ private:
 
 }  // namespace
 
-std::unique_ptr<TargetRuntime> make_process_runtime(boost::asio::io_context& io, const RunClock& clock,
-                                                    const RunPlan& plan, LaunchSpec launch) {
+std::unique_ptr<TargetRuntime> make_process_runtime(boost::asio::io_context& io, const RunClock& clock, LaunchSpec launch) {
     return std::make_unique<ProcessRuntime>(io, clock, std::move(launch));
 }
 

@@ -4,7 +4,6 @@
 
 namespace draincheck {
 
-std::unique_ptr<TargetRuntime> make_process_runtime(boost::asio::io_context& io, const RunClock& clock,
-                                                    const RunPlan& plan, LaunchSpec launch);
+std::unique_ptr<TargetRuntime> make_process_runtime(boost::asio::io_context& io, const RunClock& clock, LaunchSpec launch);
 
 }  // namespace draincheck

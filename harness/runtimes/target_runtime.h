@@ -15,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ public:
     // "pid 1234", "container draincheck-1-2 (app:1.4), pid 1234": for the timeline's spawned event.
     virtual std::string describe() const = 0;
     virtual bool exiting() const = 0;
+    // Started, and its main process not gone yet.
+    virtual bool running() const = 0;
+    // `signo` to every process of it (its process group; every process of the container), e.g. to
+    // freeze it (SIGSTOP) or thaw it (SIGCONT).
+    virtual void signal_group(int signo) = 0;
     // Sends `signo` to the main process, as the platform does (`kill PID`, `docker kill -s`).
     // False if it is already gone.
     virtual bool send_signal(int signo) = 0;
@@ -60,6 +66,10 @@ protected:
 private:
     std::vector<ProcessInfo> before_signal_, at_kill_;
 };
+
+// A command, or with `container` an image, launched as `launch` says.
+std::unique_ptr<TargetRuntime> make_runtime(boost::asio::io_context& io, const RunClock& clock, LaunchSpec launch,
+                                            const std::optional<ContainerPlan>& container);
 
 // The runtime the plan asks for. `launch` is the plan's, with the run's callbacks set; or, for a
 // fleet's replica (`replica` >= 0), that replica's (target_launch).

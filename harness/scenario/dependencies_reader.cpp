@@ -51,7 +51,7 @@ void read_dependencies(const TableReader& top, const fs::path& scenario_dir, con
     for (const auto& [name, value] : target.env) env_owner[name] = "target.env";
     for (size_t i = 0; i < tables.size(); ++i) {
         TableReader t(top.file(), *tables[i], fmt::format("dependencies[{}]", i),
-                      {"name", "command", "cwd", "ready", "env", "stop_signal", "kill_after"});
+                      {"name", "command", "image", "init", "docker_args", "cwd", "ready", "env", "stop_signal", "kill_after"});
         DependencySpec d;
         d.line = int(tables[i]->source().begin.line);
         d.column = int(tables[i]->source().begin.column);
@@ -63,8 +63,11 @@ void read_dependencies(const TableReader& top, const fs::path& scenario_dir, con
             if (earlier.name == d.name)
                 t.fail("name", fmt::format("\"{}\" is already the name of the dependency declared at line {}; "
                                            "names must be unique", d.name, earlier.line));
-        t.require("command", "array of strings (the dependency's argv, e.g. [\"redis-server\", \"--port\", \"{port}\"])");
-        d.command = *t.argv("command", "[\"redis-server\", \"--port\", \"{port}\"]");
+        read_container(t, d.container, {"cwd"});
+        if (!d.container)
+            t.require("command", "array of strings (the dependency's argv, e.g. [\"redis-server\", \"--port\", \"{port}\"]), "
+                                 "or image = \"redis:7\"");
+        if (auto command = t.argv("command", "[\"redis-server\", \"--port\", \"{port}\"]")) d.command = std::move(*command);
         fs::path cwd = scenario_dir;
         if (auto v = t.non_empty_string("cwd")) cwd = scenario_dir / *v;
         d.cwd = absolute_directory(cwd);

@@ -79,6 +79,7 @@ struct LoadSpec {
 // after it, and reached only through draincheck's fault proxy.
 struct DependencySpec {
     std::string name;                        // how faults refer to it
+    std::optional<ContainerSpec> container;  // set: run this image (host network); `command` replaces its CMD
     std::vector<std::string> command;       // argv; "{port}" = the port the dependency listens on
     std::string cwd;                         // empty = the scenario file's directory
     struct Ready {

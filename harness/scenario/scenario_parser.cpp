@@ -106,34 +106,8 @@ void read_ready(const TableReader& t, ReadyProbe& ready) {
     if (auto v = r->duration("interval", false)) ready.interval = *v;
 }
 
-// `[target] image = "..."`, `init`, `docker_args`: a container target (harness/runtimes/container).
-void read_container(const TableReader& t, TargetSpec& target) {
-    auto image = t.non_empty_string("image");
-    if (!image) {
-        for (const char* key : {"init", "docker_args"})
-            if (t.get(key)) t.fail(key, std::string(key) + " applies to a container target: set target.image too");
-        return;
-    }
-    if (has_control_or_space(*image)) t.fail("image", "expected an image name (e.g. \"app:1.4\"), got \"" + *image + "\"");
-    for (const char* key : {"cwd", "env_clear"})
-        if (t.get(key)) t.fail(key, std::string(key) + " applies to a command target, not to an image (the image has its own)");
-    ContainerSpec c;
-    c.image = *image;
-    c.init = t.boolean("init").value_or(false);
-    if (const toml::array* args = t.array("docker_args")) {
-        for (size_t i = 0; i < args->size(); ++i) {
-            const toml::node& arg = *args->get(i);
-            std::string where = t.dotted("docker_args") + "[" + std::to_string(i) + "]";
-            if (!arg.is_string()) t.fail_at(arg, where + ": expected a string, got " + describe_value(arg));
-            c.docker_args.emplace_back(*arg.value<std::string_view>());
-        }
-        if (auto problem = docker_args_problem(c.docker_args)) t.fail("docker_args", *problem);
-    }
-    target.container = std::move(c);
-}
-
 void read_target(const TableReader& t, const fs::path& scenario_dir, TargetSpec& target) {
-    read_container(t, target);
+    read_container(t, target.container, {"cwd", "env_clear"});
     if (!target.container)
         t.require("command", "array of strings (the target's argv, e.g. [\"node\", \"server.js\"]), or image = \"app:1.4\"");
     if (auto command = t.argv("command", "[\"node\", \"server.js\"]")) target.command = std::move(*command);
@@ -363,6 +337,32 @@ Scenario parse_scenario_file(const std::string& path) {
     while ((n = std::fread(buffer, 1, sizeof buffer, in.get())) > 0) text.append(buffer, n);
     if (std::ferror(in.get())) throw ScenarioError(path, 0, 0, std::string("cannot read scenario file: ") + std::strerror(errno));
     return parse_scenario_text(text, path);
+}
+
+// `image = "..."`, `init`, `docker_args`: a container (harness/runtimes/container).
+void read_container(const TableReader& t, std::optional<ContainerSpec>& out, std::initializer_list<const char*> process_only) {
+    auto image = t.non_empty_string("image");
+    if (!image) {
+        for (const char* key : {"init", "docker_args"})
+            if (t.get(key)) t.fail(key, std::string(key) + " applies to a container: set " + t.dotted("image") + " too");
+        return;
+    }
+    if (has_control_or_space(*image)) t.fail("image", "expected an image name (e.g. \"app:1.4\"), got \"" + *image + "\"");
+    for (const char* key : process_only)
+        if (t.get(key)) t.fail(key, std::string(key) + " applies to a command, not to an image (the image has its own)");
+    ContainerSpec c;
+    c.image = *image;
+    c.init = t.boolean("init").value_or(false);
+    if (const toml::array* args = t.array("docker_args")) {
+        for (size_t i = 0; i < args->size(); ++i) {
+            const toml::node& arg = *args->get(i);
+            std::string where = t.dotted("docker_args") + "[" + std::to_string(i) + "]";
+            if (!arg.is_string()) t.fail_at(arg, where + ": expected a string, got " + describe_value(arg));
+            c.docker_args.emplace_back(*arg.value<std::string_view>());
+        }
+        if (auto problem = docker_args_problem(c.docker_args)) t.fail("docker_args", *problem);
+    }
+    out = std::move(c);
 }
 
 }  // namespace draincheck

@@ -5,6 +5,7 @@
 #include "scenario/table_reader.h"
 
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,10 @@ namespace draincheck {
 
 // Absolute and normalized, without a trailing separator.
 std::string absolute_directory(const std::filesystem::path& dir);
+
+// `image`, `init`, `docker_args` of a table that may name a container image (the target, a
+// dependency); `process_only` are its keys that do not apply to an image.
+void read_container(const TableReader& t, std::optional<ContainerSpec>& out, std::initializer_list<const char*> process_only);
 
 // [[dependencies]]: names unique, commands present, env names not set twice.
 void read_dependencies(const TableReader& top, const std::filesystem::path& scenario_dir, const TargetSpec& target,

@@ -1,6 +1,7 @@
 // The bundled container scenarios through the real CLI, against the images build-images.sh makes
 // (fixture container_images): the graceful image PASSes; each image pitfall FAILs on the right
-// assertions and names its cause; a fleet of an image's replicas survives a rolling restart. Without Docker these are skipped with the reason, except with
+// assertions and names its cause; a fleet of an image's replicas survives a rolling restart; a
+// dependency in a container is killed and restarted. Without Docker these are skipped with the reason, except with
 // CI=true, where Docker must run.
 #include "cli_harness.h"
 
@@ -85,7 +86,12 @@ INSTANTIATE_TEST_SUITE_P(
         Expectation{"container-npm-start.toml", 1, {"exit_code"}, {}, "PID 1 is npm"},
         // Three replicas of an image behind the built-in balancer, replaced one at a time.
         Expectation{"container-fleet-rolling-restart.toml", 0, {},
-                    {"client_errors", "dropped_inflight", "exit_code", "exit_within", "capacity_restored_within"}, ""}),
+                    {"client_errors", "dropped_inflight", "exit_code", "exit_within", "capacity_restored_within"}, ""},
+        // Redis as a container behind the fault proxy, killed and restarted (a new container) under load.
+        Expectation{"container-redis-killed-and-restarted.toml", 0, {},
+                    {"dropped_inflight", "exit_code", "max_error_rate", "dependency_closed_before_exit",
+                     "dependency_down.max_latency", "dependency_down.ready_fails", "dependency_down.recovers_within"},
+                    ""}),
     [](const ::testing::TestParamInfo<Expectation>& info) {
         std::string name = info.param.scenario.substr(0, info.param.scenario.size() - 5);
         for (char& c : name) if (c == '-') c = '_';

@@ -115,6 +115,11 @@ public:
         return "container " + plan_.name + " (" + plan_.image + "), PID 1 is host pid " + std::to_string(pid_);
     }
     bool exiting() const override { return exited_at_ || !pid_ || process_exiting(pid_); }
+    bool running() const override { return pid_ > 0 && !exited_at_; }
+    void signal_group(int signo) override {
+        if (!running()) return;
+        for (const ProcessInfo& p : read_process_tree(pid_)) ::kill(p.pid, signo);
+    }
 
     bool send_signal(int signo) override {
         if (exited_at_ || pid_ <= 0) return false;

@@ -74,5 +74,18 @@ TEST(ContainerParser, StopIsAFaultForAProcessAndAContainerAlike) {
                            "not used by action \"stop\""));
 }
 
+TEST(ContainerParser, ADependencyMayBeAnImage) {
+    Scenario s = parse_scenario_text("[[dependencies]]\nname = \"redis\"\nimage = \"redis:7\"\n"
+                                     "command = [\"redis-server\", \"--port\", \"{port}\"]\n"
+                                     "[target]\ncommand = [\"x\"]\n" + kLoad, "t.toml");
+    ASSERT_EQ(s.dependencies.size(), 1u);
+    ASSERT_TRUE(s.dependencies[0].container);
+    EXPECT_EQ(s.dependencies[0].container->image, "redis:7");
+    EXPECT_TRUE(fails_with("[[dependencies]]\nname = \"redis\"\nimage = \"redis:7\"\ndocker_args = [\"-p\", \"6379:6379\"]\n"
+                           "[target]\ncommand = [\"x\"]\n" + kLoad, 4, 15, "no ports are published"));
+    EXPECT_TRUE(fails_with("[[dependencies]]\nname = \"redis\"\n[target]\ncommand = [\"x\"]\n" + kLoad, 1, 1,
+                           "or image = \"redis:7\""));
+}
+
 }  // namespace
 }  // namespace draincheck

@@ -637,6 +637,8 @@ std::string scenario_with(const DocumentedKey& d) {
         {"faults", fault}, {"expect", ""}, {"expect.dependency_down", ""}};
     // The container options come with an image.
     if (d.table == "target" && (d.key == "init" || d.key == "docker_args")) body["target"] = "image = \"app:1.4\"\n";
+    if (d.table == "dependencies" && (d.key == "init" || d.key == "docker_args"))
+        body["dependencies"] = "name = \"db\"\nimage = \"redis:7\"\n";
     if (d.table == "target.ready" && d.key != "http" && d.key != "tcp") body["target.ready"] = "tcp = true\n";
     if (d.table == "dependencies.ready" && d.key != "command" && d.key != "tcp") body["dependencies.ready"] = "tcp = true\n";
     std::string& lines = body.at(d.table);
