@@ -65,6 +65,11 @@ PY
 )
   [[ $wrong =~ ^[0-9]+$ ]] || wrong=$runs
   wrong_total=$((wrong_total + wrong))
+  # A wrong verdict's evidence is kept: the repeat report (its worst run's requests, every failure's reason).
+  if ((wrong > 0)) && [ -f "$json" ]; then
+    kept="${TMPDIR:-/tmp}/verdict-stability-$(basename "$s" .toml)-$$.json"
+    cp "$json" "$kept" && echo "    report kept: $kept" >&2
+  fi
   printf '%-42s %-6s %-44s %5s %5s\n' "$(basename "$s")" "$expect" "$named" "$runs" "$wrong"
 done
 echo "wrong verdicts: $wrong_total (runs: $runs each, busy loops: $busy)"
