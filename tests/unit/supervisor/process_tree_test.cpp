@@ -79,11 +79,13 @@ std::vector<ProcessInfo> tree_when(pid_t root, const std::function<bool(const st
     return tree;
 }
 
-// `size` processes, `sleeps` of them already running sleep.
+// `size` processes, `sleeps` of them already running sleep: named so, and with its arguments in place
+// (during an exec the new name can show before the new command line does).
 auto sleeping(size_t size, size_t sleeps) {
     return [=](const std::vector<ProcessInfo>& tree) {
-        return tree.size() == size &&
-               size_t(std::count_if(tree.begin(), tree.end(), [](auto& p) { return p.comm == "sleep"; })) == sleeps;
+        return tree.size() == size && size_t(std::count_if(tree.begin(), tree.end(), [](auto& p) {
+                   return p.comm == "sleep" && !p.argv.empty() && p.argv[0] == "/bin/sleep";
+               })) == sleeps;
     };
 }
 
