@@ -81,6 +81,7 @@ fi
 npm ci --prefix reports --no-audit --no-fund
 npm ci --prefix targets/node --no-audit --no-fund   # the Node sample targets' Redis client
 npm ci --prefix tests/realworld/apps/node --no-audit --no-fund   # Express, for tests/realworld
+npm ci --prefix harness/platforms/pm2 --no-audit --no-fund   # PM2, for [platform] kind = "pm2"
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build

@@ -203,9 +203,13 @@ json fleet_json(const RunResult& run) {
     for (const BackendAttempt* b : failed_by_stopping_replicas(run))
         dropped.push_back({{"request", b->request}, {"replica", b->replica}, {"ended_s", seconds(b->ended_ns)},
                            {"outcome", backend_outcome_name(b->outcome)}, {"status", b->status}});
-    return {{"balancer", f.balancer}, {"port", f.lb_port}, {"replicas", replicas}, {"health", health},
-            {"faults", faults}, {"state_checks", state}, {"backend_attempts", attempts},
-            {"dropped_by_stopping_replicas", dropped}};
+    json held = json::array();
+    for (const HeldConnections& h : f.held_at_signal)
+        held.push_back({{"replica", h.replica}, {"at_s", seconds(h.at_ns)}, {"client_ports", h.client_ports}});
+    return {{"platform", f.platform}, {"balancer", f.balancer}, {"port", f.lb_port}, {"replicas", replicas},
+            {"health", health}, {"faults", faults}, {"state_checks", state}, {"backend_attempts", attempts},
+            {"dropped_by_stopping_replicas", dropped}, {"held_at_signal", held},
+            {"platform_log", log_tail_json(f.platform_log)}};
 }
 
 json make_json_report(const RunResult& run, const Verdict& verdict, const RunStats& stats, const std::string& version) {

@@ -56,6 +56,14 @@ void Console::begin(const RunPlan& plan) {
         fmt::print(out_, "fleet    {} replicas of {}  behind the {} load balancer on {}:{}\n", s.fleet->replicas,
                    join_argv(s.target.command), s.fleet->lb == FleetSpec::Balancer::haproxy ? "haproxy" : "built-in",
                    plan.host, plan.port);
+    else if (s.platform && s.platform->kind == PlatformSpec::Kind::pm2)
+        fmt::print(out_, "platform PM2: {} {} instance(s) of {}  on {}:{}\n", s.platform->instances,
+                   s.platform->exec_mode == PlatformSpec::ExecMode::cluster ? "cluster" : "fork",
+                   join_argv(plan.shown_argv), plan.host, plan.port);
+    else if (s.platform)
+        fmt::print(out_, "platform Docker Swarm: {} task(s) of {}  behind the {} load balancer on {}:{}\n",
+                   s.platform->replicas, s.target.container ? s.target.container->image : join_argv(plan.shown_argv),
+                   s.platform->lb == FleetSpec::Balancer::haproxy ? "haproxy" : "built-in", plan.host, plan.port);
     else
         fmt::print(out_, "target   {}  on {}:{}\n", join_argv(plan.shown_argv), plan.host, plan.port);
     const LoadSpec& l = s.load;
@@ -145,8 +153,13 @@ std::string summary_text(const RunResult& run, const Verdict& verdict, const Run
             failed += b.outcome != BackendOutcome::ok;
             retries += b.retry;
         }
-        line(fmt::format("\n  {} load balancer: {} backend attempts, {} failed, {} retries", run.fleet->balancer,
-                         attempts.size(), failed, retries));
+        if (!run.fleet->balancer.empty())
+            line(fmt::format("\n  {} load balancer: {} backend attempts, {} failed, {} retries", run.fleet->balancer,
+                             attempts.size(), failed, retries));
+        else
+            line(fmt::format("\n  {}: {} request(s) in flight at instances when they were signalled, {} not answered well",
+                             run.fleet->platform, attempts.size(), failed));
+        const bool platform = !run.fleet->platform.empty();
         for (const ReplicaResult& r : run.fleet->replicas) {
             std::string how = r.exit.exited ? describe_exit(r.exit) : "still running";
             if (r.signalled_ns && r.exit.exited)
@@ -154,7 +167,8 @@ std::string summary_text(const RunResult& run, const Verdict& verdict, const Run
                                    r.signal ? signal_name(*r.signal) : "its signal");
             size_t served = 0;
             for (const RequestRecord& rec : run.records) served += rec.replica_index() == r.index;
-            line(fmt::format("  replica {} (port {}): served {} requests; {}{}", r.index, r.port, served,
+            line(fmt::format("  {} {} ({} {}): {} {} requests; {}{}", platform ? "instance" : "replica", r.index,
+                             platform ? "pid" : "port", platform ? r.pid : r.port, platform ? "held" : "served", served,
                              r.stopped_by.empty() ? "" : "stopped by " + r.stopped_by + ", ", how));
         }
     }

@@ -14,6 +14,7 @@
 namespace draincheck {
 
 class ReplicaSet;
+class Platform;
 
 // What a fault may act on and report to, when it fires.
 struct FaultContext {
@@ -29,6 +30,7 @@ struct FaultContext {
     std::function<void(Nanos at, std::function<void()> action)> at_time;
     std::function<int64_t()> now;   // the run's clock, ns since it started
     ReplicaSet* fleet = nullptr;    // [fleet] runs: the replicas and their balancer
+    Platform* platform = nullptr;   // [platform] runs: the platform's driver
 };
 
 class Fault {

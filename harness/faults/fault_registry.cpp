@@ -1,6 +1,7 @@
 #include "faults/fault.h"
 #include "faults/dependency_fault.h"
 #include "faults/fleet_fault.h"
+#include "faults/platform_fault.h"
 #include "faults/signal_fault.h"
 #include "faults/toxic_fault.h"
 
@@ -22,6 +23,7 @@ const std::vector<std::pair<std::string, FaultFactory>>& fault_registry() {
         {"scale_up", &make_scale_up_fault},
         {"rolling_restart", &make_rolling_restart_fault},
         {"kill_replica", &make_kill_replica_fault},
+        {"platform", &make_platform_fault},
     };
     return registry;
 }

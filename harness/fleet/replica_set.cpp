@@ -382,7 +382,10 @@ void ReplicaSet::check_progress() {
 // ---- the end ------------------------------------------------------------------------------------
 void ReplicaSet::stop_all(std::function<void()> done) {
     stopping_all_ = true;
-    all_stopped_ = std::move(done);
+    all_stopped_ = [this, done = std::move(done)] {
+        stop_balancer();
+        done();
+    };
     started_ = nullptr;
     for (auto& r : replicas_) {
         if (r->killed) {
@@ -402,6 +405,7 @@ void ReplicaSet::stop_balancer() {
 void ReplicaSet::kill_all() {
     stopping_all_ = true;
     for (auto& r : replicas_) r->process->kill_group();
+    stop_balancer();
 }
 
 void ReplicaSet::on_logs_closed(std::function<void()> done) {

@@ -7,6 +7,7 @@
 // order a well-run platform keeps, and the delay that, at 0, reproduces the Kubernetes race.
 #include "common/run_clock.h"
 #include "fleet/balancer.h"
+#include "fleet/instance_set.h"
 #include "fleet/state_probe.h"
 #include "plan/run_plan.h"
 #include "supervisor/supervisor.h"
@@ -23,19 +24,18 @@
 
 namespace draincheck {
 
-class ReplicaSet {
+class ReplicaSet final : public InstanceSet {
 public:
     using Emit = std::function<void(RunEvent)>;
     // `plan` and `clock` must outlive the set; `emit` gets every replica and balancer event.
     ReplicaSet(boost::asio::io_context& io, const RunClock& clock, const RunPlan& plan, Emit emit);
-    ~ReplicaSet();
+    ~ReplicaSet() override;
 
     // Starts the balancer and the scenario's replicas. `done` once every replica takes traffic
     // (error empty), or with the first reason it cannot (a replica never ready, never healthy in the
     // balancer, exited, or the balancer failed) and the log lines that explain it. Throws
     // BalancerError or LaunchError when something cannot even be started.
-    using Started = std::function<void(std::optional<std::string> error, std::vector<LogLine> log)>;
-    void start(Started done);
+    void start(Started done) override;
 
     // The faults. Each one's window (began, done, capacity restored) is in result().faults; none
     // picks a replica a running rolling restart started, and a rolling restart waits for the last.
@@ -45,21 +45,20 @@ public:
     void kill_replica(unsigned count, FaultSpec::Pick pick, uint64_t seed);
 
     // Replicas taking traffic now / wanted (the scenario's count after the faults so far).
-    unsigned serving() const;
-    unsigned wanted() const;
+    unsigned serving() const override;
+    unsigned wanted() const override;
     // The replicas taking traffic now, oldest first.
     std::vector<ReplicaAddress> serving_replicas() const;
 
     // End of the run: every replica still alive leaves the balancer and gets the stop signal (with
-    // kill_after); `done` when all have exited. Then stop_balancer().
-    void stop_all(std::function<void()> done);
-    void stop_balancer();
-    // Now: SIGKILL to every replica's group (a second Ctrl-C, or an error).
-    void kill_all();
-    // Calls `done` once every replica's output has reached EOF (or at once).
-    void on_logs_closed(std::function<void()> done);
+    // kill_after); `done` when all have exited and the balancer has stopped.
+    void stop_all(std::function<void()> done) override;
+    // Now: SIGKILL to every replica's group, and the balancer stops.
+    void kill_all() override;
+    void on_logs_closed(std::function<void()> done) override;
 
-    FleetResult result();
+    FleetResult result() override;
+    std::string_view kind() const override { return "fleet"; }
 
     struct Replica;
 
@@ -74,6 +73,7 @@ private:
     std::vector<Replica*> pick(unsigned count, FaultSpec::Pick pick, uint64_t seed);
     void advance_roll();
     void check_progress();
+    void stop_balancer();
     void emit(EventType type, const Replica* r, std::string detail, std::optional<int64_t> at = std::nullopt);
 
     boost::asio::io_context& io_;

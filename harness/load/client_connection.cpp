@@ -116,6 +116,10 @@ void ClientConnection::on_connect(const error_code& ec) {
     }
     record_.connected_us = since_start_us();
     error_code ignored;
+    if (settings_.note_port) {
+        auto local = socket_.local_endpoint(ignored);
+        if (!ignored) settings_.note_port(connection_id_, local.port());
+    }
     socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
     do_write();
 }

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <optional>
 
 namespace draincheck {
@@ -27,6 +28,8 @@ struct ConnectionSettings {
     bool keep_alive = true;
     std::atomic<uint32_t>* next_connection_id = nullptr;
     std::atomic<bool>* out_of_descriptors = nullptr;   // set when a connect fails with EMFILE/ENFILE
+    // When set, each new connection's local port is noted here (connection id, port).
+    std::function<void(uint32_t connection_id, uint16_t local_port)> note_port;
 };
 
 // What a connection tells its owner when a request has an outcome.

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cassert>
 #include <cmath>
+#include <mutex>
 #include <thread>
 
 namespace draincheck {
@@ -107,6 +108,8 @@ struct LoadGenerator::Shared {
     int64_t start_ns = 0;
     int64_t end_ns = 0;
     std::function<void()> on_finished;
+    mutable std::mutex ports_mutex;
+    std::vector<std::pair<uint32_t, uint16_t>> ports;
 };
 
 struct LoadGenerator::Worker final : ConnectionOwner {
@@ -329,6 +332,19 @@ LoadProgress LoadGenerator::progress() const {
         p.started += w->started.load(std::memory_order_relaxed);
     }
     return p;
+}
+
+void LoadGenerator::record_connection_ports() {
+    Shared* shared = shared_.get();
+    shared_->settings.note_port = [shared](uint32_t id, uint16_t port) {
+        std::lock_guard lock(shared->ports_mutex);
+        shared->ports.emplace_back(id, port);
+    };
+}
+
+std::vector<std::pair<uint32_t, uint16_t>> LoadGenerator::connection_ports() const {
+    std::lock_guard lock(shared_->ports_mutex);
+    return shared_->ports;
 }
 
 std::vector<RequestRecord> LoadGenerator::take_records() {

@@ -34,6 +34,12 @@ public:
     LoadGenerator(const LoadGenerator&) = delete;
     LoadGenerator& operator=(const LoadGenerator&) = delete;
 
+    // Before start(): note each connection's local port (connection_ports()), for a platform that
+    // learns from the server's side which instance held which connection.
+    void record_connection_ports();
+    // After join(): (connection id, local port) of every connection made.
+    std::vector<std::pair<uint32_t, uint16_t>> connection_ports() const;
+
     // Starts the load threads now. `on_finished` is called once, from a load thread, when every
     // thread has stopped issuing and every request has an outcome. Returns the start (ns).
     int64_t start(std::function<void()> on_finished);

@@ -1,5 +1,6 @@
 #include "plan/run_plan.h"
 
+#include "common/command_output.h"
 #include "common/secret_mask.h"
 #include "common/signals.h"
 #include "plan/container_image.h"
@@ -138,6 +139,18 @@ LaunchSpec target_launch(const RunPlan& plan, int replica, uint16_t port) {
 
 uint16_t free_loopback_port() { return bind_probe("127.0.0.1", 0); }
 
+std::string find_pm2() {
+    if (const char* given = std::getenv("DRAINCHECK_PM2"); given && *given) {
+        if (::access(given, X_OK) == 0) return given;
+        throw PlanError(std::string("DRAINCHECK_PM2 is ") + given + ", which is not an executable file");
+    }
+    const std::string bundled = std::string(DRAINCHECK_SOURCE_DIR) + "/harness/platforms/pm2/node_modules/.bin/pm2";
+    if (::access(bundled.c_str(), X_OK) == 0) return bundled;
+    if (program_in_path("pm2")) return "pm2";
+    throw PlanError("[platform] kind = \"pm2\" needs PM2: run `npm ci --prefix harness/platforms/pm2` (./setup.sh does), "
+                    "or set DRAINCHECK_PM2 to a pm2 executable");
+}
+
 namespace {
 
 std::string unique_container_name() {
@@ -225,6 +238,11 @@ RunPlan make_run_plan(const Scenario& scenario) {
 
     plan.target_env = dependency_env;
     plan.launch = target_launch(plan, -1, plan.port);
+    if (scenario.platform && scenario.platform->kind == PlatformSpec::Kind::pm2) plan.platform_cli = find_pm2();
+    if (scenario.platform && scenario.platform->kind == PlatformSpec::Kind::swarm) {
+        if (!program_in_path("docker")) throw PlanError("[platform] kind = \"swarm\" needs the docker CLI in PATH");
+        plan.platform_cli = "docker";
+    }
     if (t.container) plan.container = plan_container(*t.container, plan.launch, plan.scenario.target);
     for (const auto& arg : plan.container ? plan.container->run_argv : plan.launch.argv)
         plan.shown_argv.push_back(mask_secrets(arg, plan.launch.secrets));

@@ -42,6 +42,8 @@ struct RunPlan {
     std::vector<std::string> shown_argv;   // launch.argv (or the docker run) with mask_env secrets replaced by ***
     // Set in the target's environment besides its own `env`: the dependencies' addresses.
     std::map<std::string, std::string> target_env;
+    // [platform]: the platform's command-line tool (the pm2 script, or docker).
+    std::string platform_cli;
     // With [fleet], `port` is where the load balancer listens and `launch` is unused: each replica is
     // launched with target_launch().
 };
@@ -63,6 +65,9 @@ LaunchSpec target_launch(const RunPlan& plan, int replica, uint16_t port);
 ContainerPlan container_run(const ContainerSpec& container, const LaunchSpec& launch, std::string stop_signal_source);
 // For an image target: the `docker run` of a fleet's replica launched with `launch` (a name of its own).
 std::optional<ContainerPlan> replica_container(const RunPlan& plan, const LaunchSpec& launch);
+// The pm2 draincheck drives: $DRAINCHECK_PM2, else the one its set-up installed with the project
+// (harness/platforms/pm2, pinned by its lockfile), else `pm2` in PATH. Throws PlanError naming the fix.
+std::string find_pm2();
 // A loopback port nothing listens on right now (the kernel's choice).
 uint16_t free_loopback_port();
 

@@ -183,6 +183,18 @@ std::optional<uint64_t> tcp_socket_inode(const ip::tcp::endpoint& local, const i
     return find_inode_in("/proc/net/tcp6", local, remote);
 }
 
+std::vector<uint16_t> accepted_peer_ports(int pid, uint16_t local_port) {
+    std::vector<uint64_t> inodes = socket_inodes_of(pid);
+    std::sort(inodes.begin(), inodes.end());
+    std::vector<uint16_t> ports;
+    for (const char* path : {"/proc/net/tcp", "/proc/net/tcp6"})
+        for_each_tcp_socket(path, [&](const ip::tcp::endpoint& l, const ip::tcp::endpoint& r, uint64_t inode) {
+            if (l.port() == local_port && std::binary_search(inodes.begin(), inodes.end(), inode)) ports.push_back(r.port());
+            return false;
+        });
+    return ports;
+}
+
 std::optional<int> process_group(int pid) {
     const auto fields = stat_fields(pid);
     if (!fields || fields->size() < 3) return std::nullopt;

@@ -36,6 +36,10 @@ std::optional<SocketOwner> find_peer_owner(const boost::asio::ip::tcp::endpoint&
 // the processes holding each. Asked the moment a process of the group begins to exit.
 std::vector<HeldConnection> connections_held_by_group(int pgid, const std::vector<uint16_t>& proxy_ports);
 
+// The remote ports of the TCP connections process `pid` holds whose local port is `local_port`: the
+// clients of the connections a server process has accepted.
+std::vector<uint16_t> accepted_peer_ports(int pid, uint16_t local_port);
+
 // True if the process is gone, a zombie, dead, or has started exiting (PF_EXITING).
 bool process_exiting(int pid);
 

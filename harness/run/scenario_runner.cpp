@@ -5,6 +5,8 @@
 #include "dependencies/dependency.h"
 #include "faults/fault.h"
 #include "fleet/replica_set.h"
+#include "platforms/connection_attribution.h"
+#include "platforms/platform.h"
 #include "load/load_generator.h"
 #include "proxy/fault_proxy.h"
 #include "proxy/socket_owner.h"
@@ -92,7 +94,7 @@ private:
     // exit, the group's open connections to the dependencies' proxies are the fact that decides
     // whether the target closed them (dependency_checks.cpp).
     std::function<void(pid_t)> exit_stop_recorder() {
-        if (plan_.scenario.dependencies.empty() || plan_.scenario.fleet) return nullptr;
+        if (plan_.scenario.dependencies.empty() || has_instances(plan_.scenario)) return nullptr;
         return [this](pid_t pid) {
             std::vector<uint16_t> proxy_ports;
             for (const auto& d : plan_.dependencies) proxy_ports.push_back(d.proxy_port);
@@ -148,7 +150,7 @@ private:
 
     void start_target() {
         if (aborting_) return fail_before_target("interrupted by " + signal_name(abort_signal_) + " before the target was ready");
-        if (spec_.fleet) return start_fleet();
+        if (has_instances(spec_)) return start_fleet();
         target_started_ = true;
         try {
             target_->start([this](const ExitInfo& e) { on_target_exit(e); });
@@ -163,10 +165,10 @@ private:
                                          [this](bool ok, ProbeResult last) { on_ready(ok, last); });
     }
 
-    // ---- the fleet: replicas behind a load balancer ------------------------------------------
+    // ---- several instances: draincheck's fleet behind its balancer, or a real platform's ----------
     void start_fleet() {
         target_started_ = true;
-        fleet_ = std::make_unique<ReplicaSet>(io_, clock_, plan_, [this](RunEvent e) { emit_event(std::move(e)); });
+        fleet_ = make_instance_set(io_, clock_, plan_, [this](RunEvent e) { emit_event(std::move(e)); });
         try {
             fleet_->start([this](std::optional<std::string> error, std::vector<LogLine> log) {
                 if (error) {
@@ -174,7 +176,8 @@ private:
                     return fail(*error);
                 }
                 ready_ = true;
-                emit(EventType::ready, std::to_string(fleet_->serving()) + " replicas take traffic");
+                emit(EventType::ready, std::to_string(fleet_->serving()) + (spec_.platform ? " instances" : " replicas") +
+                                           " take traffic");
                 check_state("before", [this] { start_load(); });
             });
         } catch (const std::exception& e) {   // BalancerError, LaunchError
@@ -196,7 +199,8 @@ private:
     // load and its faults, "after" them); then `next`.
     void check_state(std::string when, std::function<void()> next) {
         if (!spec_.expect.stateless || aborting_) return next();
-        async_check_state(io_, clock_, plan_.host, fleet_->serving_replicas(), spec_.fleet->state_probe, when,
+        async_check_state(io_, clock_, plan_.host, static_cast<ReplicaSet&>(*fleet_).serving_replicas(),
+                          spec_.fleet->state_probe, when,
                           [this, when, next](std::vector<StateCheck> checks) {
                               size_t failed = 0;
                               for (StateCheck& c : checks) {
@@ -215,7 +219,6 @@ private:
         if (fleet_stopping_) return;
         fleet_stopping_ = true;
         fleet_->stop_all([this] {
-            fleet_->stop_balancer();
             target_exited_ = true;
             maybe_finish();
         });
@@ -242,6 +245,7 @@ private:
 
     void start_load() {
         load_ = std::make_unique<LoadGenerator>(spec_.load, plan_.host, plan_.port, clock_);
+        if (spec_.platform) load_->record_connection_ports();   // which instance held which connection
         load_running_ = true;
         int64_t start = load_->start([this] { asio::post(io_, [this] { on_load_finished(); }); });
         result_.load_started_ns = start;
@@ -265,7 +269,8 @@ private:
             [this](const std::string& name) -> Dependency& { return dependency(name); },
             [this](Nanos at, std::function<void()> action) { at_time(at, std::move(action)); },
             [this] { return clock_.now_ns(); },
-            fleet_.get(),
+            spec_.fleet ? static_cast<ReplicaSet*>(fleet_.get()) : nullptr,
+            spec_.platform ? static_cast<Platform*>(fleet_.get()) : nullptr,
         };
         fault.apply(ctx);
     }
@@ -416,8 +421,9 @@ private:
         after_exit_timer_.cancel();
         if (fleet_ && !target_exited_) {
             check_state("after", [this] {
-                emit(EventType::note, "end of load: every replica leaves the balancer and gets " +
-                                          signal_name(spec_.target.stop_signal));
+                if (spec_.fleet)
+                    emit(EventType::note, "end of load: every replica leaves the balancer and gets " +
+                                              signal_name(spec_.target.stop_signal));
                 stop_fleet();
             });
         } else if (!target_exited_ && !result_.stop_signal_ns) {
@@ -436,10 +442,7 @@ private:
         progress_timer_.cancel();
         for (auto& t : fault_timers_) t->cancel();
         target_->kill_group();
-        if (fleet_) {
-            fleet_->kill_all();
-            fleet_->stop_balancer();
-        }
+        if (fleet_) fleet_->kill_all();
         finish_dependencies();
     }
 
@@ -573,6 +576,7 @@ private:
         if (fleet_) {
             result_.fleet = fleet_->result();
             result_.fleet->state_checks = std::move(state_checks_);
+            if (load_) attribute_held_connections(result_.records, load_->connection_ports(), *result_.fleet);
         }
         for (auto& d : dependencies_) result_.dependencies.push_back(d->result());
         result_.log_lines_total = target_->log_lines_total();
@@ -598,7 +602,7 @@ private:
     std::vector<std::unique_ptr<Dependency>> dependencies_;
     size_t dependencies_ready_ = 0;
     std::optional<std::vector<LogLine>> error_log_;   // shown with error_ instead of the target's
-    std::unique_ptr<ReplicaSet> fleet_;              // [fleet] runs, instead of target_
+    std::unique_ptr<InstanceSet> fleet_;             // [fleet] or [platform] runs, instead of target_
     bool fleet_stopping_ = false;
     std::vector<StateCheck> state_checks_;
     std::unique_ptr<LoadGenerator> load_;

@@ -32,11 +32,17 @@ const std::vector<ActionKeys>& action_keys() {
         {"scale_up", {"count"}},
         {"rolling_restart", {"max_surge", "max_unavailable"}},
         {"kill_replica", {"count", "pick", "seed"}},
+        {"platform", {"operation", "count"}},
     };
     return actions;
 }
 
-const std::vector<std::string_view> kFleetKeys = {"count", "pick", "seed", "max_surge", "max_unavailable"};
+const std::vector<std::string_view> kFleetKeys = {"count", "pick", "seed", "max_surge", "max_unavailable", "operation"};
+
+bool is_dependency_action(std::string_view action) {
+    return action == "kill_dependency" || action == "stop_dependency" || action == "cont_dependency" ||
+           action == "restart_dependency";
+}
 
 bool is_fleet_action(std::string_view action) {
     return action == "scale_down" || action == "scale_up" || action == "rolling_restart" || action == "kill_replica";
@@ -133,6 +139,27 @@ void read_fleet_fault(const TableReader& f, FaultSpec& fault) {
                             "(set one of them to at least 1)");
 }
 
+// The operations each platform runs with its own command.
+std::vector<std::string_view> platform_operations(PlatformSpec::Kind kind) {
+    if (kind == PlatformSpec::Kind::pm2) return {"reload", "restart", "scale"};   // pm2 reload|restart|scale
+    return {"update", "scale"};   // docker service update --force | docker service scale
+}
+
+void read_platform_fault(const TableReader& f, const PlatformSpec& platform, FaultSpec& fault) {
+    auto known = platform_operations(platform.kind);
+    f.require("operation", fmt::format("string (for kind = \"{}\": {})", platform_name(platform.kind), fmt::join(known, ", ")));
+    fault.operation = *f.string("operation");
+    if (std::find(known.begin(), known.end(), fault.operation) == known.end())
+        f.fail("operation", fmt::format("\"{}\" is not an operation of kind = \"{}\"; expected one of: {}", fault.operation,
+                                        platform_name(platform.kind), fmt::join(known, ", ")));
+    if (fault.operation == "scale") {
+        f.require("count", "integer (the instance count after scaling, as the platform's scale command takes it)");
+        fault.count = unsigned(*f.integer("count", 1, 32));
+    } else if (f.get("count")) {
+        f.fail("count", fmt::format("not used by operation \"{}\" (only by \"scale\")", fault.operation));
+    }
+}
+
 std::string running_then(unsigned running) {
     if (running == 0) return "no replica is running then";
     return fmt::format("only {} replica{} running then", running, running == 1 ? " is" : "s are");
@@ -178,7 +205,8 @@ std::vector<std::string_view> fault_action_names() {
 }
 
 void read_faults(const TableReader& top, const LoadSpec& load, const std::vector<DependencySpec>& dependencies,
-                 const std::optional<FleetSpec>& fleet, std::vector<FaultSpec>& faults) {
+                 const std::optional<FleetSpec>& fleet, const std::optional<PlatformSpec>& platform,
+                 std::vector<FaultSpec>& faults) {
     std::vector<std::string_view> all_keys = {"at", "action", "signal"};
     all_keys.insert(all_keys.end(), kToxicKeys.begin(), kToxicKeys.end());
     all_keys.insert(all_keys.end(), kFleetKeys.begin(), kFleetKeys.end());
@@ -203,7 +231,14 @@ void read_faults(const TableReader& top, const LoadSpec& load, const std::vector
             bool used = key == "at" || key == "action" || std::count(action->keys.begin(), action->keys.end(), key);
             if (f.get(key) && !used) f.fail(key, fmt::format("not used by action \"{}\"", fault.action));
         }
-        if (fault.action == "signal") {
+        if (platform && fault.action != "platform" && fault.action != "toxic" && !is_dependency_action(fault.action))
+            f.fail("action", fmt::format("\"{}\" is not run on a [platform]: the platform starts and stops the instances; "
+                                         "use action = \"platform\" with its own operation", fault.action));
+        if (fault.action == "platform") {
+            if (!platform)
+                f.fail("action", "\"platform\" needs a [platform] section (kind = \"pm2\" or \"swarm\")");
+            read_platform_fault(f, *platform, fault);
+        } else if (fault.action == "signal") {
             // Which replica would it go to? The fleet actions say it: a graceful stop or a crash.
             if (fleet)
                 f.fail("action", "\"signal\" has no single process to go to in a [fleet] (which replica?); use "

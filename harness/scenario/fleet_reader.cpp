@@ -26,18 +26,6 @@ std::optional<std::string> request_path(const TableReader& t, std::string_view k
     return path;
 }
 
-void read_health(const TableReader& t, const TargetSpec& target, FleetSpec::Health& health) {
-    // The default: the target's own HTTP ready probe, else a TCP connect.
-    if (target.ready.kind == ReadyProbe::Kind::http) health.path = target.ready.http_path;
-    auto h = t.table("health", {"path", "interval", "timeout", "fall", "rise"});
-    if (!h) return;
-    if (auto v = request_path(*h, "path", "/healthz")) health.path = *v;
-    if (auto v = h->duration("interval", false)) health.interval = *v;
-    if (auto v = h->duration("timeout", false)) health.timeout = *v;
-    if (auto v = h->integer("fall", 1, 1000)) health.fall = unsigned(*v);
-    if (auto v = h->integer("rise", 1, 1000)) health.rise = unsigned(*v);
-}
-
 void read_state_probe(const TableReader& t, FleetSpec::StateProbe& probe) {
     auto p = t.table("state_probe", {"create_method", "create_path", "read_path"});
     if (!p) return;
@@ -57,13 +45,26 @@ void read_state_probe(const TableReader& t, FleetSpec::StateProbe& probe) {
     }
 }
 
+}  // namespace
+
+void read_health(const TableReader& t, const TargetSpec& target, FleetSpec::Health& health) {
+    // The default: the target's own HTTP ready probe, else a TCP connect.
+    if (target.ready.kind == ReadyProbe::Kind::http) health.path = target.ready.http_path;
+    auto h = t.table("health", {"path", "interval", "timeout", "fall", "rise"});
+    if (!h) return;
+    if (auto v = request_path(*h, "path", "/healthz")) health.path = *v;
+    if (auto v = h->duration("interval", false)) health.interval = *v;
+    if (auto v = h->duration("timeout", false)) health.timeout = *v;
+    if (auto v = h->integer("fall", 1, 1000)) health.fall = unsigned(*v);
+    if (auto v = h->integer("rise", 1, 1000)) health.rise = unsigned(*v);
+}
+
 bool mentions_port(const TargetSpec& target) {
     auto has_port = [](const std::string& s) { return s.find("{port}") != std::string::npos; };
     return std::any_of(target.command.begin(), target.command.end(), has_port) ||
            std::any_of(target.env.begin(), target.env.end(), [&](const auto& e) { return has_port(e.second); });
 }
 
-}  // namespace
 
 void read_fleet(const TableReader& top, const TargetSpec& target, std::optional<FleetSpec>& out) {
     out.reset();

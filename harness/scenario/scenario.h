@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace draincheck {
@@ -129,6 +130,35 @@ struct FleetSpec {
     int column = 0;
 };
 
+// A real platform deploys the target's instances and stops them ([platform]); draincheck drives it
+// with the platform's own commands (harness/platforms/) and judges what the clients saw. Each
+// setting is the platform's own word for it.
+struct PlatformSpec {
+    enum class Kind { pm2, swarm };
+    Kind kind = Kind::pm2;
+    // PM2: `instances` workers of the [target] command, in cluster mode sharing one port.
+    enum class ExecMode { cluster, fork };
+    unsigned instances = 2;
+    ExecMode exec_mode = ExecMode::cluster;
+    std::optional<Nanos> kill_timeout;       // PM2's default: 1600 ms from the kill signal to SIGKILL
+    std::optional<Nanos> listen_timeout;     // PM2's default: 3000 ms for a new worker to listen
+    bool wait_ready = false;                 // a new worker is up once it sends process.send("ready")
+    // Docker Swarm: a service of `replicas` tasks of the [target] image, one loopback port each.
+    unsigned replicas = 2;
+    unsigned update_parallelism = 1;
+    Nanos update_delay{0};
+    enum class UpdateOrder { stop_first, start_first };
+    UpdateOrder update_order = UpdateOrder::stop_first;
+    std::optional<Nanos> stop_grace_period;  // Docker's default: 10 s
+    // Swarm's load goes through draincheck's balancer, which follows the tasks (no routing mesh here).
+    FleetSpec::Balancer lb = FleetSpec::Balancer::builtin;
+    FleetSpec::Health health;
+    int line = 0;
+    int column = 0;
+};
+
+std::string_view platform_name(PlatformSpec::Kind kind);   // "pm2", "swarm"
+
 // A Toxiproxy-style disturbance on the proxy between the target and a dependency.
 struct ToxicSpec {
     enum class Kind { latency, bandwidth, blackhole, reset_peer, slow_close, limit_data };
@@ -158,6 +188,9 @@ struct FaultSpec {
     uint64_t seed = 1;                       // pick = "random"
     unsigned max_surge = 1;                  // rolling_restart: extra replicas while replacing
     unsigned max_unavailable = 0;            // rolling_restart: replicas that may be missing
+    // action = "platform": the platform's own command ("reload", "restart", "scale", "update");
+    // `count` is the absolute instance count for "scale", as `pm2 scale` and `docker service scale` take it.
+    std::string operation;
     // Where the fault was declared, for error messages raised after parsing.
     int line = 0;
     int column = 0;
@@ -194,8 +227,12 @@ struct Scenario {
     LoadSpec load;
     std::vector<DependencySpec> dependencies;   // [[dependencies]], in declaration order
     std::optional<FleetSpec> fleet;          // [fleet]: replicas behind a load balancer
+    std::optional<PlatformSpec> platform;    // [platform]: a real platform runs the instances (not with [fleet])
     std::vector<FaultSpec> faults;           // sorted by `at`
     ExpectSpec expect;
 };
+
+// Whether the scenario runs several instances ([fleet] or [platform]) rather than one target.
+inline bool has_instances(const Scenario& s) { return s.fleet.has_value() || s.platform.has_value(); }
 
 }  // namespace draincheck

@@ -191,13 +191,15 @@ void require_stop_signal_for_drain_keys(const TableReader& t, const Scenario& s)
     int own = s.target.stop_signal;
     bool has_stop = std::any_of(s.faults.begin(), s.faults.end(), [&](const FaultSpec& f) {
         if (s.fleet) return f.action == "scale_down" || f.action == "rolling_restart";
+        if (s.platform) return f.action == "platform";
         return f.action == "stop" || (f.action == "signal" && (is_common_stop_signal(f.signal) || f.signal == own));
     });
     if (has_stop) return;
-    std::string signals = s.fleet                     ? "scale_down or rolling_restart"
+    std::string signals = s.platform                  ? "action = \"platform\""
+                          : s.fleet                   ? "scale_down or rolling_restart"
                           : is_common_stop_signal(own) ? "\"stop\", or a signal TERM, INT, QUIT or KILL"
                                                        : "\"stop\", or a signal TERM, INT, QUIT, KILL or target.stop_signal " + signal_name(own);
-    std::string what = s.fleet ? "stops replicas" : "sends a stop signal";
+    std::string what = has_instances(s) ? "stops replicas" : "sends a stop signal";
     const ExpectSpec& e = s.expect;
     for (auto [key, used] : {std::pair{"exit_within", e.exit_within.has_value()},
                              std::pair{"refused_after_close", e.refused_after_close_clean},
@@ -250,10 +252,26 @@ void require_dependencies_for_dependency_keys(const TableReader& t, const Scenar
                   "\"restart_dependency\" or \"cont_dependency\" that brings the dependency back");
 }
 
+// Platform assertions: those of a fleet, judged on the instances the platform stopped.
+void require_platform_for_platform_keys(const TableReader& t, const Scenario& s) {
+    for (std::string_view key : {"refused_after_close", "ready_fails_during_drain", "dependency_closed_before_exit",
+                                 "stateless", "max_error_rate", "dependency_down"})
+        if (t.get(key))
+            t.fail(key, "is not judged on a [platform]; use client_errors, dropped_inflight, exit_code, exit_within, "
+                        "capacity_restored_within and max_p99_during_fault, which apply to every instance it stops");
+    const auto grows = [](const FaultSpec& f) { return f.action == "platform"; };
+    if ((s.expect.capacity_restored_within || s.expect.max_p99_during_fault) &&
+        std::none_of(s.faults.begin(), s.faults.end(), grows))
+        t.fail(s.expect.capacity_restored_within ? "capacity_restored_within" : "max_p99_during_fault",
+               "needs a [[faults]] entry with action = \"platform\"");
+}
+
 // Fleet assertions need a fleet, and the faults whose effect they judge.
 void require_fleet_for_fleet_keys(const TableReader& t, const Scenario& s) {
+    if (s.platform) return require_platform_for_platform_keys(t, s);
     for (std::string_view key : {"client_errors", "capacity_restored_within", "max_p99_during_fault", "stateless"})
-        if (t.get(key) && !s.fleet) t.fail(key, "needs a [fleet] section (the target's replicas behind a load balancer)");
+        if (t.get(key) && !s.fleet)
+            t.fail(key, "needs a [fleet] section (the target's replicas behind a load balancer) or a [platform]");
     if (!s.fleet) return;
     // These judge one process and its own listener; in a fleet the balancer owns the public port.
     for (std::string_view key : {"refused_after_close", "ready_fails_during_drain", "dependency_closed_before_exit"})
@@ -281,8 +299,8 @@ fs::path scenario_directory(const std::string& file) {
 Scenario read_scenario(const toml::table& root, const std::string& file) {
     Scenario s;
     s.source_path = file;
-    TableReader top(file, root, "", {"name", "description", "target", "load", "dependencies", "fleet", "faults",
-                                        "expect"});
+    TableReader top(file, root, "", {"name", "description", "target", "load", "dependencies", "fleet", "platform",
+                                        "faults", "expect"});
     s.name = top.non_empty_string("name").value_or(fs::path(file).stem().string());
     s.description = top.string("description").value_or("");
     top.require("target", "table [target]");
@@ -297,7 +315,8 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
     read_load(*load, s.load);
     read_dependencies(top, scenario_directory(file), s.target, s.dependencies);
     read_fleet(top, s.target, s.fleet);
-    read_faults(top, s.load, s.dependencies, s.fleet, s.faults);
+    read_platform(top, s.target, s.dependencies, s.platform);
+    read_faults(top, s.load, s.dependencies, s.fleet, s.platform, s.faults);
     if (auto expect = top.table("expect", {"dropped_inflight", "exit_code", "exit_within", "max_error_rate",
                                            "refused_after_close", "ready_fails_during_drain",
                                            "dependency_closed_before_exit", "dependency_down", "client_errors",

@@ -1,6 +1,6 @@
 #pragma once
-// Readers for the scenario's larger sections, each in its own file: [[dependencies]], [fleet] and
-// [[faults]].
+// Readers for the scenario's larger sections, each in its own file: [[dependencies]], [fleet],
+// [platform] and [[faults]].
 #include "scenario/scenario.h"
 #include "scenario/table_reader.h"
 
@@ -31,9 +31,20 @@ constexpr int64_t kMaxReplicas = 100;
 // (a "{port}" in its command or env, no target.port).
 void read_fleet(const TableReader& top, const TargetSpec& target, std::optional<FleetSpec>& out);
 
+// [fleet.health] or [platform.health]: the balancer's checks; the default path is the target's HTTP ready path.
+void read_health(const TableReader& t, const TargetSpec& target, FleetSpec::Health& health);
+
+// Whether the target's command or env mentions "{port}".
+bool mentions_port(const TargetSpec& target);
+
+// [platform], if present: its kind's keys, and what it requires of [target] and [[dependencies]].
+void read_platform(const TableReader& top, const TargetSpec& target, const std::vector<DependencySpec>& dependencies,
+                   std::optional<PlatformSpec>& out);
+
 // [[faults]], sorted by `at`; dependency names are checked against `dependencies`, and the fleet
 // actions against `fleet` (the replicas running when each fires).
 void read_faults(const TableReader& top, const LoadSpec& load, const std::vector<DependencySpec>& dependencies,
-                 const std::optional<FleetSpec>& fleet, std::vector<FaultSpec>& out);
+                 const std::optional<FleetSpec>& fleet, const std::optional<PlatformSpec>& platform,
+                 std::vector<FaultSpec>& out);
 
 }  // namespace draincheck

@@ -25,12 +25,12 @@ pid_t wait_for(pid_t pid, int* status, int flags) {
 
 }  // namespace
 
-std::unique_ptr<ExitTracer> ExitTracer::seize(pid_t pid, OnExitStop on_exit_stop, std::string& why) {
+std::unique_ptr<ExitTracer> ExitTracer::seize(pid_t pid, OnEvent on_event, std::string& why) {
     if (::ptrace(PTRACE_SEIZE, pid, nullptr, reinterpret_cast<void*>(kOptions)) != 0) {
         why = std::string("ptrace(PTRACE_SEIZE) failed: ") + std::strerror(errno);
         return nullptr;
     }
-    std::unique_ptr<ExitTracer> tracer(new ExitTracer(pid, std::move(on_exit_stop)));
+    std::unique_ptr<ExitTracer> tracer(new ExitTracer(pid, std::move(on_event)));
     tracer->traced_.insert(pid);
     return tracer;
 }
@@ -53,15 +53,19 @@ bool ExitTracer::handle(pid_t pid, int status) {
     const int sig = WSTOPSIG(status);
     int deliver = 0;
     switch (event) {
-    case PTRACE_EVENT_EXIT:
-        if (on_exit_stop_) on_exit_stop_(pid);   // its descriptors are all still open now
+    case PTRACE_EVENT_EXIT: {
+        unsigned long exit_status = 0;   // the wait status it will exit with
+        ::ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &exit_status);
+        report({TraceEvent::Kind::exiting, pid, 0, 0, 0, int(exit_status)});   // its descriptors are all still open
         break;
+    }
     case PTRACE_EVENT_FORK:
     case PTRACE_EVENT_VFORK: {
         unsigned long child = 0;
         if (::ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &child) == 0 && child > 0) {
             traced_.insert(pid_t(child));
             awaiting_start_.insert(pid_t(child));
+            report({TraceEvent::Kind::forked, pid, pid_t(child), 0, 0, 0});
         }
         break;
     }
@@ -72,9 +76,13 @@ bool ExitTracer::handle(pid_t pid, int status) {
             return false;
         }
         break;
-    case 0:
+    case 0: {
         deliver = sig;   // a signal on its way to the process: let it through
+        siginfo_t info{};
+        pid_t sender = ::ptrace(PTRACE_GETSIGINFO, pid, nullptr, &info) == 0 && info.si_code <= 0 ? info.si_pid : 0;
+        report({TraceEvent::Kind::signalled, pid, 0, sig, sender, 0});
         break;
+    }
     default: break;
     }
     ::ptrace(PTRACE_CONT, pid, nullptr, reinterpret_cast<void*>(long(deliver)));

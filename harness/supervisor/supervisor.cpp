@@ -196,7 +196,8 @@ void Supervisor::start(std::function<void(const ExitInfo&)> on_exit) {
 
     auto cwd = s.spec.cwd.empty() ? fs::current_path().string() : s.spec.cwd;
     // Before the spawn, so that no SIGCHLD of the traced process can be missed.
-    if (s.spec.on_exit_stop) s.sigchld = std::make_unique<asio::signal_set>(s.io, SIGCHLD);
+    const bool traced = s.spec.on_exit_stop || s.spec.on_trace;
+    if (traced) s.sigchld = std::make_unique<asio::signal_set>(s.io, SIGCHLD);
     try {
         s.process = std::make_unique<bp::process>(
             s.io.get_executor(), bp::filesystem::path(program.string()), args,
@@ -215,9 +216,12 @@ void Supervisor::start(std::function<void(const ExitInfo&)> on_exit) {
     s.out->start(pipe_eof);
     s.err->start(pipe_eof);
 
-    if (s.spec.on_exit_stop) {
-        s.tracer = ExitTracer::seize(s.pid, [weak](pid_t pid) {
-            if (auto self = weak.lock(); self && !self->owner_gone) self->spec.on_exit_stop(pid);
+    if (traced) {
+        s.tracer = ExitTracer::seize(s.pid, [weak](const TraceEvent& e) {
+            auto self = weak.lock();
+            if (!self || self->owner_gone) return;
+            if (e.kind == TraceEvent::Kind::exiting && self->spec.on_exit_stop) self->spec.on_exit_stop(e.pid);
+            if (self->spec.on_trace) self->spec.on_trace(e);
         }, s.trace_error);
         if (s.tracer) return s.await_traced(std::move(on_exit), impl_);
         s.sigchld.reset();   // not traced: waited for like any other process

@@ -3,6 +3,7 @@
 // (PR_SET_PDEATHSIG), stdout/stderr captured with timestamps into a bounded tail, exit detected
 // by an asynchronous wait on a pidfd (no polling), SIGKILL to the whole group after a grace.
 #include "common/run_clock.h"
+#include "supervisor/exit_tracer.h"
 #include "verifier/run_events.h"
 
 #include <boost/asio/io_context.hpp>
@@ -35,6 +36,9 @@ struct LaunchSpec {
     // When set, the process and the processes it forks are traced (exit_tracer.h): this runs, on the
     // io thread, the moment each of them begins to exit, while its descriptors are still open.
     std::function<void(pid_t pid)> on_exit_stop;
+    // When set, the process and what it forks are traced too, and this hears every fork, every signal
+    // on its way to one of them (and who sent it) and every exit, with its wait status (exit_tracer.h).
+    std::function<void(const TraceEvent&)> on_trace;
     // A tool draincheck runs for itself (the docker CLI following a container's output or events):
     // not marked as part of the target (orphan_guard.h), so that the end of a run, which kills what
     // the target left behind, does not cut it short; it dies with draincheck (PR_SET_PDEATHSIG).

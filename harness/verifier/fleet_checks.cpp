@@ -265,7 +265,7 @@ private:
         Assertion a = named("capacity_restored_within", "≤ " + format_duration(limit));
         std::vector<std::string> all, late;
         for (const FleetFaultWindow& w : fleet_.faults) {
-            if (w.action != "scale_up" && w.action != "rolling_restart") continue;
+            if (w.action != "scale_up" && w.action != "rolling_restart" && w.action.rfind("platform ", 0) != 0) continue;
             std::string at = secs(w.started_ns - run_.load_started_ns);
             if (!w.capacity_restored_ns) {
                 std::string line = fmt::format("{} at +{}: {} replicas never all took traffic", w.action, at,
@@ -279,9 +279,9 @@ private:
             all.push_back(line);
             if (took > limit.count()) late.push_back(line);
         }
-        a.observed = all.empty() ? "no scale_up or rolling_restart ran" : listed(all);
+        a.observed = all.empty() ? "no scale_up, rolling_restart or platform operation ran" : listed(all);
         a.passed = late.empty() && !all.empty();
-        if (all.empty()) a.reason = "no scale_up or rolling_restart ran";
+        if (all.empty()) a.reason = a.observed;
         else if (!a.passed) a.reason = "capacity was not restored within " + format_duration(limit) + ": " + listed(late);
         return a;
     }

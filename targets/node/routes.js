@@ -23,7 +23,11 @@ function handler(state) {
         res.writeHead(state.draining ? 503 : 200, { "Content-Type": "text/plain" });
         return res.end(state.draining ? "draining\n" : "ok\n");
       case "/work":
-        return setTimeout(() => res.end("done\n"), num("ms", 100));
+        return setTimeout(() => {
+          // Began before the drain, ends during it: this is the connection's last response too.
+          if (state.draining) res.setHeader("Connection", "close");
+          res.end("done\n");
+        }, num("ms", 100));
       case "/stream": {
         const bytes = num("bytes", 10000), ms = num("ms", 1000);
         const step = Math.max(1, Math.floor(bytes / 10));

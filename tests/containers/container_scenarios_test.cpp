@@ -33,14 +33,11 @@ std::optional<std::string> docker_unavailable() {
     }
 
 struct Expectation {
-    std::string scenario;
-    int exit_code;
-    std::set<std::string> must_fail;
-    std::set<std::string> must_pass;
+    VerdictExpectation verdict;
     std::string cause;   // a phrase the verdict's cause must hold; "" = no cause
 };
 
-void PrintTo(const Expectation& e, std::ostream* os) { *os << e.scenario; }
+void PrintTo(const Expectation& e, std::ostream* os) { *os << e.verdict.scenario; }
 
 class ContainerScenario : public ::testing::TestWithParam<Expectation> {};
 
@@ -48,18 +45,8 @@ TEST_P(ContainerScenario, GivesTheExpectedVerdictAndNamesTheCause) {
     REQUIRE_DOCKER();
     const Expectation& e = GetParam();
     TempDir dir;
-    auto scenario = localize_scenario(e.scenario, dir.path());
-    auto json = dir.path() / "report.json";
-    CliRun run = run_cli({"run", scenario.string(), "--json", json.string()}, json);
-    ASSERT_EQ(run.exit_code, e.exit_code) << run.output;
-    ASSERT_FALSE(run.report.is_null()) << run.output;
-    auto failed = run.failed_assertions();
-    auto passed = run.passed_assertions();
-    for (const auto& name : e.must_fail) EXPECT_TRUE(failed.count(name)) << name << " should fail\n" << run.output;
-    for (const auto& name : e.must_pass) EXPECT_TRUE(passed.count(name)) << name << " should hold\n" << run.output;
-    if (e.exit_code == 0) {
-        EXPECT_TRUE(failed.empty()) << run.output;
-    }
+    CliRun run = run_expecting(e.verdict, dir.path());
+    ASSERT_FALSE(run.report.is_null());
     std::string cause = run.report["verdict"]["cause"];
     if (e.cause.empty()) {
         EXPECT_EQ(cause, "") << run.output;
@@ -77,23 +64,23 @@ TEST_P(ContainerScenario, GivesTheExpectedVerdictAndNamesTheCause) {
 INSTANTIATE_TEST_SUITE_P(
     Images, ContainerScenario,
     ::testing::Values(
-        Expectation{"container-graceful.toml", 0, {},
-                    {"dropped_inflight", "exit_code", "exit_within", "max_error_rate", "refused_after_close"}, ""},
-        Expectation{"container-no-handler.toml", 1, {"exit_code", "exit_within"}, {}, "PID 1 is node"},
-        Expectation{"container-init-no-handler.toml", 1, {"exit_code", "dropped_inflight"}, {"exit_within"}, "docker-init"},
-        Expectation{"container-shell-form.toml", 1, {"exit_code", "exit_within"}, {}, "shell-form CMD"},
-        Expectation{"container-stopsignal-quit.toml", 1, {"exit_code", "exit_within"}, {}, "the image's STOPSIGNAL"},
-        Expectation{"container-npm-start.toml", 1, {"exit_code"}, {}, "PID 1 is npm"},
+        Expectation{{"container-graceful.toml", 0, {},
+                    {"dropped_inflight", "exit_code", "exit_within", "max_error_rate", "refused_after_close"}}, ""},
+        Expectation{{"container-no-handler.toml", 1, {"exit_code", "exit_within"}, {}}, "PID 1 is node"},
+        Expectation{{"container-init-no-handler.toml", 1, {"exit_code", "dropped_inflight"}, {"exit_within"}}, "docker-init"},
+        Expectation{{"container-shell-form.toml", 1, {"exit_code", "exit_within"}, {}}, "shell-form CMD"},
+        Expectation{{"container-stopsignal-quit.toml", 1, {"exit_code", "exit_within"}, {}}, "the image's STOPSIGNAL"},
+        Expectation{{"container-npm-start.toml", 1, {"exit_code"}, {}}, "PID 1 is npm"},
         // Three replicas of an image behind the built-in balancer, replaced one at a time.
-        Expectation{"container-fleet-rolling-restart.toml", 0, {},
-                    {"client_errors", "dropped_inflight", "exit_code", "exit_within", "capacity_restored_within"}, ""},
+        Expectation{{"container-fleet-rolling-restart.toml", 0, {},
+                    {"client_errors", "dropped_inflight", "exit_code", "exit_within", "capacity_restored_within"}}, ""},
         // Redis as a container behind the fault proxy, killed and restarted (a new container) under load.
-        Expectation{"container-redis-killed-and-restarted.toml", 0, {},
+        Expectation{{"container-redis-killed-and-restarted.toml", 0, {},
                     {"dropped_inflight", "exit_code", "max_error_rate", "dependency_closed_before_exit",
-                     "dependency_down.max_latency", "dependency_down.ready_fails", "dependency_down.recovers_within"},
+                     "dependency_down.max_latency", "dependency_down.ready_fails", "dependency_down.recovers_within"}},
                     ""}),
     [](const ::testing::TestParamInfo<Expectation>& info) {
-        std::string name = info.param.scenario.substr(0, info.param.scenario.size() - 5);
+        std::string name = info.param.verdict.scenario.substr(0, info.param.verdict.scenario.size() - 5);
         for (char& c : name) if (c == '-') c = '_';
         return name;
     });

@@ -138,4 +138,23 @@ std::vector<int> processes_with_env(const std::string& marker) {
     return found;
 }
 
+CliRun run_expecting(const VerdictExpectation& e, const std::filesystem::path& dir) {
+    auto scenario = localize_scenario(e.scenario, dir);
+    auto json = dir / "report.json";
+    CliRun run = run_cli({"run", scenario.string(), "--json", json.string()}, json);
+    EXPECT_EQ(run.exit_code, e.exit_code) << run.output;
+    EXPECT_FALSE(run.report.is_null()) << run.output;
+    if (run.report.is_null()) return run;
+    EXPECT_EQ(run.report["schema"], "draincheck/1");
+    auto failed = run.failed_assertions();
+    auto passed = run.passed_assertions();
+    for (const auto& name : e.must_fail) EXPECT_TRUE(failed.count(name)) << name << " should fail\n" << run.output;
+    for (const auto& name : e.must_pass) EXPECT_TRUE(passed.count(name)) << name << " should hold\n" << run.output;
+    if (e.exit_code == 0) EXPECT_TRUE(failed.empty()) << run.output;
+    // A failure must come with evidence: the requests or facts that show it.
+    for (const auto& a : run.report["assertions"])
+        if (!a["passed"].get<bool>()) EXPECT_FALSE(a["reason"].get<std::string>().empty()) << a.dump();
+    return run;
+}
+
 }  // namespace draincheck::testing

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -37,6 +38,21 @@ std::filesystem::path write_file(const std::filesystem::path& dir, const std::st
 
 // Runs `draincheck <args...>`; when `json` is given, also parses that report file.
 CliRun run_cli(const std::vector<std::string>& args, const std::filesystem::path& json = {});
+
+// What a bundled scenario must give: the exit code, the assertions that must fail and those that must hold.
+struct VerdictExpectation {
+    std::string scenario;        // a file of scenarios/
+    int exit_code = 0;
+    std::set<std::string> must_fail;
+    std::set<std::string> must_pass;
+};
+
+inline void PrintTo(const VerdictExpectation& e, std::ostream* os) { *os << e.scenario; }
+
+// Runs the bundled scenario through the CLI (localized into `dir`, JSON report there) and checks `e`
+// with non-fatal expectations: the exit code, the assertions, a reason for every failed one, and no
+// failed assertion when it must pass. Returns the run for the caller's own checks.
+CliRun run_expecting(const VerdictExpectation& e, const std::filesystem::path& dir);
 
 // Processes whose environment has the entry `name=value` (e.g. a marker a test scenario sets).
 std::vector<int> processes_with_env(const std::string& entry);

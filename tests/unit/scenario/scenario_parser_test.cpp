@@ -463,7 +463,7 @@ TEST(ScenarioParserErrors, FaultsMustFitTheLoadAndBeKnown) {
     EXPECT_TRUE(fails_with_parts(kMinimal + "[[faults]]\naction = \"signal\"\nsignal = \"TERM\"\n", 5, 1, {"faults[0].at: missing required duration"}));
     EXPECT_TRUE(fails_with_parts(kMinimal + "[[faults]]\nat = \"1s\"\n", 5, 1, {"faults[0].action: missing required string (one of: signal, stop, kill_dependency, stop_dependency, "
                                                      "cont_dependency, restart_dependency, toxic, scale_down, scale_up, "
-                                                     "rolling_restart, kill_replica)"}));
+                                                     "rolling_restart, kill_replica, platform)"}));
     EXPECT_TRUE(fails_with_parts(kMinimal + "[[faults]]\nat = 1\n", 6, 6, {"faults[0].at: expected a duration string like \"10s\", got integer 1"}));
 }
 
@@ -576,6 +576,8 @@ std::set<std::string> accepted_keys(const std::string& table) {
         {"fleet", kMinimal + "[fleet]\n" + unknown},
         {"fleet.health", kMinimal + "[fleet.health]\n" + unknown},
         {"fleet.state_probe", kMinimal + "[fleet.state_probe]\n" + unknown},
+        {"platform", kMinimal + "[platform]\n" + unknown},
+        {"platform.health", kMinimal + "[platform]\nkind = \"swarm\"\n[platform.health]\n" + unknown},
         {"faults", kMinimal + "[[faults]]\n" + unknown},
         {"expect", kMinimal + "[expect]\n" + unknown},
         {"expect.dependency_down", kMinimal + "[expect.dependency_down]\n" + unknown}};
@@ -618,9 +620,29 @@ std::string fleet_scenario_with(const DocumentedKey& d) {
            section("[expect]", "expect", false);
 }
 
+// A valid [platform] scenario with `example` placed in `table`: a swarm for the swarm's keys, else PM2.
+std::string platform_scenario_with(const DocumentedKey& d) {
+    static const std::set<std::string> swarm_keys = {"replicas", "update_parallelism", "update_delay", "update_order",
+                                                     "stop_grace_period", "lb", "health"};
+    bool swarm = d.table == "platform.health" || (d.table == "platform" && swarm_keys.count(d.key));
+    std::string platform = swarm ? "kind = \"swarm\"\n" : "kind = \"pm2\"\n";
+    std::string fault = "at = \"1s\"\naction = \"platform\"\noperation = \"" + std::string(swarm ? "update" : "reload") + "\"\n";
+    std::map<std::string, std::string> body = {{"platform", platform}, {"platform.health", ""}, {"faults", fault}};
+    std::string& lines = body.at(d.table);
+    size_t own = lines.find(d.key + " = ");
+    if (own != std::string::npos) lines.erase(own, lines.find('\n', own) + 1 - own);
+    lines += d.example + "\n";
+    if (d.key == "exec_mode") lines += "instances = 1\n";
+    std::string target = swarm ? "[target]\nimage = \"app:1\"\n" : "[target]\ncommand = [\"node\", \"app.js\", \"{port}\"]\n";
+    return target + "[load]\nduration = \"10s\"\n[platform]\n" + body["platform"] +
+           (body["platform.health"].empty() ? "" : "[platform.health]\n" + body["platform.health"]) + "[[faults]]\n" +
+           body["faults"];
+}
+
 // A valid scenario with `example` (one "key = value" line) placed in `table`, replacing that
 // key's line if the base scenario has one.
 std::string scenario_with(const DocumentedKey& d) {
+    if (d.table.starts_with("platform") || (d.table == "faults" && d.key == "operation")) return platform_scenario_with(d);
     if (is_fleet_key(d)) return fleet_scenario_with(d);
     // Faults other than `signal` act on the dependency "db", which also makes an outage to judge.
     static const std::map<std::string, std::string> toxic_for_key = {
@@ -663,7 +685,7 @@ std::string scenario_with(const DocumentedKey& d) {
 TEST(ScenarioReference, DocumentsExactlyTheKeysEachTableAccepts) {
     auto documented = documented_keys(read_text(fs::path(DRAINCHECK_SOURCE_DIR) / "docs" / "scenario-reference.md"));
     for (const std::string table : {"", "target", "target.ready", "load", "load.mix", "dependencies", "dependencies.ready",
-                                    "fleet", "fleet.health", "fleet.state_probe", "faults", "expect",
+                                    "fleet", "fleet.health", "fleet.state_probe", "platform", "platform.health", "faults", "expect",
                                     "expect.dependency_down"}) {
         std::set<std::string> keys;
         for (const auto& d : documented)

@@ -410,7 +410,7 @@ TEST(FleetChecks, CapacityRestoredWithinNeedsAFaultThatAddsReplicas) {
     run.scenario.expect.capacity_restored_within = Nanos(2s);
     Assertion a = only(run, "capacity_restored_within");
     EXPECT_FALSE(a.passed);
-    EXPECT_EQ(a.reason, "no scale_up or rolling_restart ran");
+    EXPECT_EQ(a.reason, "no scale_up, rolling_restart or platform operation ran");
 }
 
 // ---- max_p99_during_fault -----------------------------------------------------------------------
