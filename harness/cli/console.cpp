@@ -160,6 +160,7 @@ std::string summary_text(const RunResult& run, const Verdict& verdict, const Run
             line(fmt::format("\n  {}: {} request(s) in flight at instances when they were signalled, {} not answered well",
                              run.fleet->platform, attempts.size(), failed));
         const bool platform = !run.fleet->platform.empty();
+        const bool by_pid = run.fleet->balancer.empty();   // no balancer (PM2's cluster): instances share a port
         for (const ReplicaResult& r : run.fleet->replicas) {
             std::string how = r.exit.exited ? describe_exit(r.exit) : "still running";
             if (r.signalled_ns && r.exit.exited)
@@ -168,7 +169,7 @@ std::string summary_text(const RunResult& run, const Verdict& verdict, const Run
             size_t served = 0;
             for (const RequestRecord& rec : run.records) served += rec.replica_index() == r.index;
             line(fmt::format("  {} {} ({} {}): {} {} requests; {}{}", platform ? "instance" : "replica", r.index,
-                             platform ? "pid" : "port", platform ? r.pid : r.port, platform ? "held" : "served", served,
+                             by_pid ? "pid" : "port", by_pid ? r.pid : r.port, by_pid ? "held" : "served", served,
                              r.stopped_by.empty() ? "" : "stopped by " + r.stopped_by + ", ", how));
         }
     }

@@ -2,6 +2,7 @@
 
 #include "fleet/replica_set.h"
 #include "platforms/pm2/pm2_platform.h"
+#include "platforms/swarm/swarm_platform.h"
 
 #include <stdexcept>
 
@@ -14,7 +15,7 @@ std::unique_ptr<InstanceSet> make_instance_set(boost::asio::io_context& io, cons
     if (!s.platform) throw std::logic_error("no [fleet] and no [platform]");
     switch (s.platform->kind) {
     case PlatformSpec::Kind::pm2: return std::make_unique<Pm2Platform>(io, clock, plan, std::move(emit));
-    case PlatformSpec::Kind::swarm: break;
+    case PlatformSpec::Kind::swarm: return std::make_unique<SwarmPlatform>(io, clock, plan, std::move(emit));
     }
     throw std::logic_error("no driver for platform " + std::string(platform_name(s.platform->kind)));
 }

@@ -63,14 +63,17 @@ void remove_run_files(const std::filesystem::path& dir, const std::string& prefi
         if (it->path().filename().string().starts_with(prefix)) std::filesystem::remove_all(it->path(), ec);
 }
 
-// The containers a run started carry the label draincheck.run=<its pid>; once draincheck is gone,
-// Docker is asked to remove them (their processes are gone already: they carry the run marker).
+// The containers (and swarm services) a run started carry the label draincheck.run=<its pid>; once
+// draincheck is gone, Docker is asked to remove them (their processes are gone already: they carry the run marker).
 // Only when the run noted that it started one, so that other runs never wait on Docker.
 void remove_run_containers(pid_t harness, const std::filesystem::path& temp_dir) {
     std::error_code ec;
     if (!std::filesystem::exists(temp_dir / (temp_prefix(harness) + kContainersNote), ec)) return;
     std::string label = std::string("label=draincheck.run=") + std::to_string(harness);
-    std::string script = "ids=$(docker ps --all --quiet --filter " + label + ") && [ -n \"$ids\" ] && docker rm --force $ids";
+    // A swarm service first: it would start its tasks' containers again.
+    std::string script = "sids=$(docker service ls --quiet --filter " + label + " 2>/dev/null); "
+                         "[ -n \"$sids\" ] && docker service rm $sids; "
+                         "ids=$(docker ps --all --quiet --filter " + label + ") && [ -n \"$ids\" ] && docker rm --force $ids";
     pid_t pid = ::fork();
     if (pid == 0) {
         int null = ::open("/dev/null", O_RDWR);

@@ -237,8 +237,8 @@ void Pm2Platform::on_worker_exit(ReplicaResult& r, const TraceEvent& e) {
 }
 
 std::string Pm2Platform::stopped_by() const {
-    if (running_operations_ > 0 && !faults_.empty()) return faults_.back().action;
     if (tearing_down_) return "end of run";
+    if (running_operations_ > 0 && !faults_.empty()) return faults_.back().action;
     return "PM2";   // on its own: a restart after a crash, max_memory_restart, ...
 }
 
