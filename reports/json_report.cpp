@@ -8,6 +8,7 @@
 #include "verifier/fleet_checks.h"
 #include "verifier/phase.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -203,12 +204,27 @@ json fleet_json(const RunResult& run) {
     for (const BackendAttempt* b : failed_by_stopping_replicas(run))
         dropped.push_back({{"request", b->request}, {"replica", b->replica}, {"ended_s", seconds(b->ended_ns)},
                            {"outcome", backend_outcome_name(b->outcome)}, {"status", b->status}});
+    // Each stop with the attempts in flight at it when it was signalled, judged as dropped_inflight judges them.
+    json stops = json::array();
+    for (const StopWaterfall& w : stop_waterfalls(run)) {
+        const ReplicaResult& r = *std::find_if(f.replicas.begin(), f.replicas.end(),
+                                               [&](const ReplicaResult& x) { return x.index == w.replica; });
+        json in_flight = json::array();
+        for (const InFlightAttempt& a : w.in_flight)
+            in_flight.push_back({{"request", a.attempt.request}, {"started_s", seconds(a.attempt.started_ns)},
+                                 {"ended_s", seconds(a.attempt.ended_ns)}, {"status", a.attempt.status},
+                                 {"outcome", backend_outcome_name(a.attempt.outcome)}, {"retry", a.attempt.retry},
+                                 {"end", in_flight_end_name(a.end)}, {"counted", a.counted}});
+        stops.push_back({{"replica", w.replica}, {"signalled_s", seconds(w.signalled_ns)},
+                         {"signal", r.signal ? json(signal_name(*r.signal)) : json(nullptr)}, {"stopped_by", r.stopped_by},
+                         {"judged", w.judged}, {"exit", exit_json(r.exit)}, {"in_flight", in_flight}});
+    }
     json held = json::array();
     for (const HeldConnections& h : f.held_at_signal)
         held.push_back({{"replica", h.replica}, {"at_s", seconds(h.at_ns)}, {"client_ports", h.client_ports}});
     return {{"platform", f.platform}, {"balancer", f.balancer}, {"port", f.lb_port}, {"replicas", replicas},
             {"health", health}, {"faults", faults}, {"state_checks", state}, {"backend_attempts", attempts},
-            {"dropped_by_stopping_replicas", dropped}, {"held_at_signal", held},
+            {"dropped_by_stopping_replicas", dropped}, {"stops", stops}, {"held_at_signal", held},
             {"platform_log", log_tail_json(f.platform_log)}};
 }
 

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <set>
 
@@ -56,22 +57,42 @@ std::set<uint16_t> statuses_before_faults(const RunResult& run) {
     return out;
 }
 
-StoppingReplicaAttempt judge_attempt(const FleetResult& f, const BackendAttempt& b, const std::set<uint16_t>& usual) {
-    if (b.replica < 0 || size_t(b.replica) >= f.replicas.size()) return StoppingReplicaAttempt::not_judged;
-    const ReplicaResult& r = f.replicas[size_t(b.replica)];
-    // Never told to stop, or crashed on purpose (a crash drops by definition).
-    if (!r.signalled_ns || r.stopped_by == "kill_replica") return StoppingReplicaAttempt::not_judged;
-    // Accepted before the signal (or on a connection it held), ended after it.
-    if (b.started_ns >= *r.signalled_ns || b.ended_ns < *r.signalled_ns) return StoppingReplicaAttempt::not_judged;
+const ReplicaResult* replica_of(const FleetResult& f, const BackendAttempt& b) {
+    if (b.replica < 0 || size_t(b.replica) >= f.replicas.size()) return nullptr;
+    return &f.replicas[size_t(b.replica)];
+}
+
+// Accepted before the replica's stop signal (or on a connection it held), ended at or after it.
+bool in_flight_at_signal(const ReplicaResult& r, const BackendAttempt& b) {
+    return r.signalled_ns && b.started_ns < *r.signalled_ns && b.ended_ns >= *r.signalled_ns;
+}
+
+// Told to stop, and not crashed on purpose (a crash drops by definition): held to its drain.
+bool drain_judged(const ReplicaResult& r) { return r.signalled_ns && r.stopped_by != "kill_replica"; }
+
+// How an attempt in flight at a stop signal ended.
+InFlightEnd end_of(const BackendAttempt& b, const std::set<uint16_t>& usual) {
     switch (b.outcome) {
     case BackendOutcome::reset:
-    case BackendOutcome::timeout: return StoppingReplicaAttempt::unanswered;
-    case BackendOutcome::http_error:
-        return usual.count(b.status) ? StoppingReplicaAttempt::usual_status : StoppingReplicaAttempt::error_status;
+    case BackendOutcome::timeout: return InFlightEnd::unanswered;
+    case BackendOutcome::http_error: return usual.count(b.status) ? InFlightEnd::usual_status : InFlightEnd::error_status;
     case BackendOutcome::ok:
-        return b.status >= 400 && b.status < 500 && !usual.count(b.status) ? StoppingReplicaAttempt::error_status
-                                                                          : StoppingReplicaAttempt::not_judged;
-    case BackendOutcome::refused: break;
+        return b.status >= 400 && b.status < 500 && !usual.count(b.status) ? InFlightEnd::error_status
+                                                                          : InFlightEnd::answered;
+    case BackendOutcome::refused: return InFlightEnd::refused;
+    }
+    return InFlightEnd::answered;
+}
+
+StoppingReplicaAttempt judge_attempt(const FleetResult& f, const BackendAttempt& b, const std::set<uint16_t>& usual) {
+    const ReplicaResult* r = replica_of(f, b);
+    if (!r || !drain_judged(*r) || !in_flight_at_signal(*r, b)) return StoppingReplicaAttempt::not_judged;
+    switch (end_of(b, usual)) {
+    case InFlightEnd::unanswered: return StoppingReplicaAttempt::unanswered;
+    case InFlightEnd::error_status: return StoppingReplicaAttempt::error_status;
+    case InFlightEnd::usual_status: return StoppingReplicaAttempt::usual_status;
+    case InFlightEnd::answered:
+    case InFlightEnd::refused: break;
     }
     return StoppingReplicaAttempt::not_judged;
 }
@@ -356,6 +377,43 @@ std::vector<const BackendAttempt*> failed_by_stopping_replicas(const RunResult& 
         StoppingReplicaAttempt how = judge_attempt(*run.fleet, b, usual);
         if (how == StoppingReplicaAttempt::unanswered || how == StoppingReplicaAttempt::error_status) out.push_back(&b);
     }
+    return out;
+}
+
+std::string_view in_flight_end_name(InFlightEnd e) {
+    switch (e) {
+    case InFlightEnd::answered: return "answered";
+    case InFlightEnd::unanswered: return "unanswered";
+    case InFlightEnd::error_status: return "error_status";
+    case InFlightEnd::usual_status: return "usual_status";
+    case InFlightEnd::refused: return "refused";
+    }
+    return "?";
+}
+
+std::vector<StopWaterfall> stop_waterfalls(const RunResult& run) {
+    std::vector<StopWaterfall> out;
+    if (!run.fleet) return out;
+    const FleetResult& f = *run.fleet;
+    std::vector<size_t> stop_of(f.replicas.size(), SIZE_MAX);   // position in f.replicas -> in `out`
+    for (size_t i = 0; i < f.replicas.size(); ++i) {
+        const ReplicaResult& r = f.replicas[i];
+        if (!r.signalled_ns) continue;
+        stop_of[i] = out.size();
+        out.push_back({r.index, *r.signalled_ns, drain_judged(r), {}});
+    }
+    std::set<uint16_t> usual = statuses_before_faults(run);
+    for (const BackendAttempt& b : f.attempts) {
+        const ReplicaResult* r = replica_of(f, b);
+        if (!r || !in_flight_at_signal(*r, b)) continue;
+        InFlightEnd end = end_of(b, usual);
+        bool counted = drain_judged(*r) && (end == InFlightEnd::unanswered || end == InFlightEnd::error_status);
+        out[stop_of[size_t(b.replica)]].in_flight.push_back({b, end, counted});
+    }
+    for (StopWaterfall& w : out)
+        std::stable_sort(w.in_flight.begin(), w.in_flight.end(), [](const InFlightAttempt& a, const InFlightAttempt& b) {
+            return a.attempt.started_ns < b.attempt.started_ns;
+        });
     return out;
 }
 

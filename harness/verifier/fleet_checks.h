@@ -7,6 +7,7 @@
 #include "verifier/verdict.h"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace draincheck {
@@ -23,5 +24,34 @@ std::string fleet_facts(const RunResult& run);
 // faults): what a graceful drain must never do, even when a retry hid it. An error status the fleet
 // also answered before its faults is its usual answer, not counted (dropped_inflight shows it).
 std::vector<const BackendAttempt*> failed_by_stopping_replicas(const RunResult& run);
+
+// How an attempt in flight at a replica's stop signal ended, as dropped_inflight judges it.
+enum class InFlightEnd {
+    answered,       // answered well (or with a 4xx status the fleet also answered before its faults)
+    unanswered,     // reset or timed out: dropped
+    error_status,   // answered >= 500, or a 4xx status the fleet never answered before its faults
+    usual_status,   // answered >= 500 with a status the fleet also answered before its faults: shown, not counted
+    refused,        // the connection was refused: never accepted
+};
+std::string_view in_flight_end_name(InFlightEnd e);   // "answered", "unanswered", ...
+
+struct InFlightAttempt {
+    BackendAttempt attempt;
+    InFlightEnd end = InFlightEnd::answered;
+    bool counted = false;   // dropped_inflight counts it: exactly the attempts of failed_by_stopping_replicas
+};
+
+// One replica's stop: the backend attempts in flight at it when it was signalled (started before the
+// signal, ended at or after it), by start. `judged`: dropped_inflight holds the replica to its drain
+// (not a replica crashed on purpose by kill_replica; its attempts are shown, never counted).
+struct StopWaterfall {
+    int replica = -1;
+    int64_t signalled_ns = 0;
+    bool judged = false;
+    std::vector<InFlightAttempt> in_flight;
+};
+
+// Every signalled replica's stop, in replica order, with the same rule as dropped_inflight.
+std::vector<StopWaterfall> stop_waterfalls(const RunResult& run);
 
 }  // namespace draincheck

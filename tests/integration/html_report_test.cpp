@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -140,7 +141,7 @@ TEST(HtmlReport, FleetShowsEveryReplicaWhoStoppedItAndHowItExited) {
 
     // The section is shown, not left hidden as it is for a single target.
     EXPECT_NE(text.find("<section id=\"fleet\">"), std::string::npos) << "the section stayed hidden";
-    EXPECT_NE(text.find("<h2>Replicas</h2>"), std::string::npos);
+    EXPECT_NE(text.find("<h2 id=\"fleet-title\">Replicas</h2>"), std::string::npos);
     EXPECT_NE(between(text, "<div class=\"legend-note\" id=\"fleet-note\">", "</div>").find("3 replicas behind the builtin load balancer"),
               std::string::npos);
 
@@ -164,6 +165,108 @@ TEST(HtmlReport, FleetShowsEveryReplicaWhoStoppedItAndHowItExited) {
     // The middle phase of a fleet run is the time its faults ran, and says so.
     EXPECT_NE(between(text, "<table id=\"counts\">", "</table>").find("<th class=\"num\">faults</th>"), std::string::npos);
     EXPECT_NE(between(text, "<table id=\"latency\">", "</table>").find("<td>faults</td>"), std::string::npos);
+}
+
+namespace {
+
+// The `<figure>` of one stop's waterfall in the dumped DOM ("" when absent).
+std::string stop_figure(const std::string& text, int replica) {
+    return between(text, "<figure class=\"stop\" id=\"stop-" + std::to_string(replica) + "\"", "</figure>");
+}
+
+}  // namespace
+
+// A rolling restart: one lane per replica on a shared axis, and for every replica that was signalled a
+// waterfall of the requests in flight at it then, bar for bar what the JSON report's fleet.stops lists.
+TEST(HtmlReport, FleetDrawsALanePerReplicaAndTheRequestsInFlightAtEachStop) {
+    ASSERT_EQ(std::system("command -v chromium >/dev/null"), 0) << "chromium is not installed (setup.sh installs it)";
+    TempDir dir;
+    auto scenario = localize_scenario("fleet-rolling-restart.toml", dir.path());
+    fs::path page = dir.path() / "fleet.html";
+    fs::path json = dir.path() / "fleet.json";
+    CliRun run = run_cli({"run", scenario.string(), "--html", page.string(), "--json", json.string()}, json);
+    ASSERT_TRUE(fs::exists(page)) << run.output;
+    ASSERT_TRUE(run.report.contains("fleet")) << run.output;
+    const nlohmann::json& fleet = run.report["fleet"];
+    const size_t replicas = fleet["replicas"].size();
+    EXPECT_EQ(replicas, 6u) << "three replicas replaced one by one";
+    // Every signalled replica has its stop, and the slow requests leave some in flight at the old ones.
+    size_t signalled = 0, in_flight = 0;
+    for (const auto& r : fleet["replicas"]) signalled += !r["signalled_s"].is_null();
+    ASSERT_EQ(fleet["stops"].size(), signalled);
+    for (const auto& s : fleet["stops"]) in_flight += s["in_flight"].size();
+    EXPECT_GT(in_flight, 0u) << "no request was in flight at any stop";
+
+    Browser dom = chromium({"--dump-dom", "--virtual-time-budget=5000"}, page, dir.path());
+    ASSERT_EQ(dom.exit_code, 0) << dom.stderr_text;
+    const std::string& text = dom.stdout_text;
+    EXPECT_NE(text.find("data-rendered=\"true\""), std::string::npos) << "the page script did not finish";
+    EXPECT_NE(text.find("<div id=\"js-errors\"></div>"), std::string::npos) << between(text, "<div id=\"js-errors\"", "</div>");
+    EXPECT_EQ(dom.stderr_text.find("Uncaught"), std::string::npos) << dom.stderr_text;
+
+    // One lane per replica, named and in index order.
+    std::string lanes = between(text, "<div id=\"fleet-lanes\">", "</svg>");
+    EXPECT_EQ(occurrences(lanes, "<g class=\"lane\""), replicas) << lanes.substr(0, 2000);
+    size_t last = 0;
+    for (size_t i = 0; i < replicas; ++i) {
+        size_t at = lanes.find("<g class=\"lane\" data-replica=\"" + std::to_string(i) + "\">");
+        ASSERT_NE(at, std::string::npos) << "no lane for replica " << i;
+        EXPECT_GE(at, last);
+        last = at;
+        EXPECT_NE(between(lanes, "", "</g>", at).find(">replica " + std::to_string(i) + "</text>"), std::string::npos);
+    }
+
+    // A waterfall for each stop: as many bars as requests in flight, as many marked counted as the
+    // verdict counted, and the caption's count.
+    for (const auto& s : fleet["stops"]) {
+        const int replica = s["replica"].get<int>();
+        std::string figure = stop_figure(text, replica);
+        ASSERT_FALSE(figure.empty()) << "no waterfall for replica " << replica;
+        EXPECT_NE(figure.find("<h4>replica " + std::to_string(replica) + " · TERM at +"), std::string::npos) << figure.substr(0, 300);
+        const size_t n = s["in_flight"].size();
+        size_t counted = 0;
+        for (const auto& a : s["in_flight"]) counted += a["counted"].get<bool>();
+        EXPECT_EQ(occurrences(figure, "class=\"bar "), std::min<size_t>(n, 200)) << "replica " << replica;
+        EXPECT_EQ(occurrences(figure, " counted\"><title>"), counted) << "replica " << replica;
+        std::string caption = between(figure, "<figcaption", "</figcaption>");
+        if (n == 0) EXPECT_NE(caption.find("No request was in flight at its TERM."), std::string::npos) << caption;
+        else EXPECT_NE(caption.find(std::to_string(n) + " request" + (n == 1 ? "" : "s") + " in flight at its TERM: "),
+                       std::string::npos) << caption;
+    }
+    EXPECT_EQ(occurrences(text, "<figure class=\"stop\""), fleet["stops"].size());
+
+    // The same report as a platform's, with more requests in flight at one stop than are drawn: its
+    // instances are called so, and the bars stop at 200 with the rest counted in a note.
+    nlohmann::json report = run.report;
+    report["fleet"]["platform"] = "pm2";
+    report["fleet"]["balancer"] = "";
+    nlohmann::json& stop = report["fleet"]["stops"][0];
+    const double signal = stop["signalled_s"].get<double>();
+    nlohmann::json many = nlohmann::json::array();
+    for (int i = 0; i < 250; ++i) {
+        bool reset = i % 10 == 0;   // 25 reset, counted: always drawn
+        many.push_back({{"request", i + 1}, {"started_s", signal - 0.5 + i * 0.001}, {"ended_s", signal + 0.001 * (i % 50)},
+                        {"status", reset ? 0 : 200}, {"outcome", reset ? "reset" : "ok"}, {"retry", false},
+                        {"end", reset ? "unanswered" : "answered"}, {"counted", reset}});
+    }
+    stop["in_flight"] = many;
+    fs::path platform_json = dir.path() / "platform.json", platform_page = dir.path() / "platform.html";
+    std::ofstream(platform_json) << report.dump();
+    CliRun rerun = run_cli({"report", platform_json.string(), "--html", platform_page.string()});
+    ASSERT_EQ(rerun.exit_code, 0) << rerun.output;
+    Browser pdom = chromium({"--dump-dom", "--virtual-time-budget=5000"}, platform_page, dir.path());
+    ASSERT_EQ(pdom.exit_code, 0) << pdom.stderr_text;
+    const std::string& ptext = pdom.stdout_text;
+    EXPECT_NE(ptext.find("<div id=\"js-errors\"></div>"), std::string::npos) << between(ptext, "<div id=\"js-errors\"", "</div>");
+    EXPECT_NE(ptext.find("<h2 id=\"fleet-title\">Instances</h2>"), std::string::npos);
+    EXPECT_NE(ptext.find(">instance 0</text>"), std::string::npos);
+    EXPECT_EQ(ptext.find(">replica 0</text>"), std::string::npos);
+    std::string figure = stop_figure(ptext, stop["replica"].get<int>());
+    EXPECT_EQ(occurrences(figure, "class=\"bar "), 200u);
+    EXPECT_EQ(occurrences(figure, "class=\"bar reset counted\""), 25u) << "a failed request was left out";
+    EXPECT_NE(figure.find("and 50 more not drawn (all answered well;"), std::string::npos) << figure.substr(figure.size() - 800);
+    EXPECT_NE(figure.find("250 requests in flight at its TERM: 225 answered well, 25 failed (25 reset); 25 counted by dropped_inflight"),
+              std::string::npos) << between(figure, "<figcaption", "</figcaption>");
 }
 
 // A load far beyond what the machine can send: the page says so where the verdict is, and its load

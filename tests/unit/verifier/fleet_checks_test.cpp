@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 
 using namespace draincheck;
@@ -276,6 +277,82 @@ TEST(FleetChecks, DroppedInflightCountsRequestsCutForTheClient) {
     EXPECT_EQ(a.reason, "1 requests were cut for the client (dropped or truncated)");
     run.scenario.expect.dropped_inflight = 1;
     EXPECT_TRUE(only(run, "dropped_inflight").passed);
+}
+
+// ---- stop_waterfalls --------------------------------------------------------------------------
+
+TEST(FleetChecks, StopWaterfallsListTheAttemptsInFlightAtEachSignalJudgedAsDroppedInflightJudgesThem) {
+    RunResult run = fleet_run();
+    run.fleet->attempts = {
+        attempt(3, 1, 500, 510, BackendOutcome::http_error),      // replica 1, long before: the fleet's usual 503
+        attempt(4, 0, 1200, 1499, BackendOutcome::ok),            // ended before replica 0's SIGTERM at 1.5 s
+        attempt(5, 0, 1450, 1700, BackendOutcome::reset),         // in flight, dropped
+        attempt(5, 1, 1700, 1710, BackendOutcome::ok, true),      // its retry elsewhere
+        attempt(6, 0, 1300, 1900, BackendOutcome::ok),            // in flight, drained
+        attempt(7, 0, 1400, 1600, BackendOutcome::http_error),    // in flight, the usual 503: not counted
+        attempt(8, 0, 1420, 1500, BackendOutcome::timeout),       // in flight: cut at the signal itself
+        attempt(9, 0, 1420, 1600, BackendOutcome::ok),            // in flight, a 404 never answered before
+        attempt(10, 0, 1500, 1501, BackendOutcome::ok),           // started at the signal: not in flight
+        attempt(11, 2, 4000, 4150, BackendOutcome::ok),           // replica 2 at the end of the run
+        attempt(12, -1, 1400, 1600, BackendOutcome::reset),       // no replica named
+        attempt(13, 9, 1400, 1600, BackendOutcome::reset),        // no such replica
+    };
+    run.fleet->attempts[7].status = 404;
+    std::vector<StopWaterfall> stops = stop_waterfalls(run);
+    ASSERT_EQ(stops.size(), 3u);   // every replica was signalled
+    EXPECT_EQ(stops[0].replica, 0);
+    EXPECT_EQ(stops[0].signalled_ns, kSignalNs);
+    EXPECT_TRUE(stops[0].judged);
+    // By start: 6 (1.3 s), 7 (1.4 s), 8 and 9 (1.42 s, as recorded), 5 (1.45 s).
+    std::vector<uint64_t> requests;
+    for (const InFlightAttempt& a : stops[0].in_flight) requests.push_back(a.attempt.request);
+    EXPECT_EQ(requests, (std::vector<uint64_t>{6, 7, 8, 9, 5}));
+    auto end_of = [&](size_t i) { return std::string(in_flight_end_name(stops[0].in_flight[i].end)); };
+    EXPECT_EQ(end_of(0), "answered");
+    EXPECT_EQ(end_of(1), "usual_status");
+    EXPECT_EQ(end_of(2), "unanswered");
+    EXPECT_EQ(end_of(3), "error_status");
+    EXPECT_EQ(end_of(4), "unanswered");
+    std::vector<bool> counted;
+    for (const InFlightAttempt& a : stops[0].in_flight) counted.push_back(a.counted);
+    EXPECT_EQ(counted, (std::vector<bool>{false, false, true, true, true}));
+    // Exactly the attempts the verdict counts.
+    std::vector<uint64_t> failed;
+    for (const BackendAttempt* b : failed_by_stopping_replicas(run)) failed.push_back(b->request);
+    std::sort(failed.begin(), failed.end());
+    EXPECT_EQ(failed, (std::vector<uint64_t>{5, 8, 9}));
+    run.scenario.expect.dropped_inflight = 0;
+    EXPECT_EQ(only(run, "dropped_inflight").observed.rfind("3 failed by stopping replicas", 0), 0u);
+
+    EXPECT_EQ(stops[1].replica, 1);
+    EXPECT_TRUE(stops[1].in_flight.empty());
+    ASSERT_EQ(stops[2].in_flight.size(), 1u);
+    EXPECT_EQ(stops[2].in_flight[0].attempt.request, 11u);
+    EXPECT_EQ(stops[2].in_flight[0].end, InFlightEnd::answered);
+    EXPECT_FALSE(stops[2].in_flight[0].counted);
+}
+
+TEST(FleetChecks, StopWaterfallsShowAKilledReplicasAttemptsWithoutCountingThem) {
+    RunResult run = fleet_run();
+    run.fleet->replicas[0].stopped_by = "kill_replica";   // a crash drops by definition
+    run.fleet->replicas[0].signal = SIGKILL;
+    run.fleet->replicas[1].signalled_ns.reset();          // never signalled: no stop
+    run.fleet->attempts = {attempt(7, 0, 1400, 1600, BackendOutcome::reset),
+                           attempt(8, 0, 1450, 1500, BackendOutcome::refused)};
+    std::vector<StopWaterfall> stops = stop_waterfalls(run);
+    ASSERT_EQ(stops.size(), 2u);
+    EXPECT_EQ(stops[0].replica, 0);
+    EXPECT_FALSE(stops[0].judged);
+    ASSERT_EQ(stops[0].in_flight.size(), 2u);
+    EXPECT_EQ(stops[0].in_flight[0].end, InFlightEnd::unanswered);
+    EXPECT_EQ(stops[0].in_flight[1].end, InFlightEnd::refused);
+    EXPECT_FALSE(stops[0].in_flight[0].counted);
+    EXPECT_FALSE(stops[0].in_flight[1].counted);
+    EXPECT_TRUE(failed_by_stopping_replicas(run).empty());
+    EXPECT_EQ(stops[1].replica, 2);
+
+    run.fleet.reset();
+    EXPECT_TRUE(stop_waterfalls(run).empty());
 }
 
 // ---- exit_code / exit_within ------------------------------------------------------------------
