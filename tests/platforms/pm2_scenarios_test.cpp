@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <sys/wait.h>
 #include <thread>
@@ -96,6 +97,16 @@ TEST(Pm2Truth, AWorkerKilledAfterKillTimeoutIsForced) {
         double after = r["exit"]["at_s"].get<double>() - r["signalled_s"].get<double>();
         EXPECT_GE(after, 1.5) << "PM2's kill_timeout is 1600 ms";
     }
+}
+
+TEST(Pm2Errors, AMissingPm2IsNamedWithTheFix) {
+    TempDir dir;
+    auto scenario = localize_scenario("pm2-reload-graceful.toml", dir.path());
+    ::setenv("DRAINCHECK_PM2", (dir.path() / "no-such-pm2").c_str(), 1);
+    CliRun run = run_cli({"run", scenario.string()});
+    ::unsetenv("DRAINCHECK_PM2");
+    EXPECT_EQ(run.exit_code, 3) << run.output;
+    EXPECT_NE(run.output.find("DRAINCHECK_PM2"), std::string::npos) << run.output;
 }
 
 TEST(Pm2Orphans, NoneSurviveASigkilledHarness) {
