@@ -30,4 +30,14 @@ std::unique_ptr<Balancer> make_balancer(FleetSpec::Balancer kind, boost::asio::i
     return std::make_unique<BuiltinBalancer>(io, clock, std::move(options), std::move(on_health));
 }
 
+BalancerOptions balancer_options(const std::string& host, uint16_t port, const FleetSpec::Health& health,
+                                 Nanos client_timeout) {
+    BalancerOptions o;
+    o.host = host;
+    o.port = port;
+    o.health = health;
+    o.backend_timeout = client_timeout + std::chrono::seconds(1);
+    return o;
+}
+
 }  // namespace draincheck

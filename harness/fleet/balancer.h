@@ -68,6 +68,11 @@ struct BalancerOptions {
     std::string work_dir;             // for files a balancer needs (haproxy config, admin socket)
 };
 
+// Options for a balancer on host:port in front of instances checked with `health`, for clients that
+// give up after `client_timeout`: the client's own timeout decides, the balancer gives up a little later.
+BalancerOptions balancer_options(const std::string& host, uint16_t port, const FleetSpec::Health& health,
+                                 Nanos client_timeout);
+
 // The balancer could not be started (exit code 3, like any environment problem).
 struct BalancerError : std::runtime_error {
     using std::runtime_error::runtime_error;

@@ -65,14 +65,9 @@ void ReplicaSet::emit(EventType type, const Replica* r, std::string detail, std:
 // ---- start-up -----------------------------------------------------------------------------------
 void ReplicaSet::start(Started done) {
     started_ = std::move(done);
-    BalancerOptions o;
-    o.host = plan_.host;
-    o.port = plan_.port;
+    BalancerOptions o = balancer_options(plan_.host, plan_.port, spec_.health, plan_.scenario.load.timeout);
     o.balance = spec_.balance;
-    o.health = spec_.health;
     o.retry_idempotent = spec_.retry_idempotent;
-    // The client's own timeout decides: the balancer gives up a little later.
-    o.backend_timeout = plan_.scenario.load.timeout + std::chrono::seconds(1);
     balancer_ = make_balancer(spec_.lb, io_, clock_, o, [this](const HealthChange& h) { on_health(h); });
     balancer_->start();
     emit(EventType::note, nullptr, std::string(balancer_->name()) + " load balancer listening on " + plan_.host + ":" +

@@ -19,19 +19,6 @@ using namespace draincheck::testing;
 namespace {
 
 // Why Docker cannot be used here, or nullopt when it can.
-std::optional<std::string> docker_unavailable() {
-    if (std::system("command -v docker >/dev/null 2>&1") != 0) return "docker is not installed (./setup.sh installs docker.io)";
-    if (std::system("docker info >/dev/null 2>&1") != 0) return "the Docker daemon is not reachable (./setup.sh starts dockerd)";
-    return std::nullopt;
-}
-
-#define REQUIRE_DOCKER()                                                                        \
-    if (auto why = docker_unavailable()) {                                                      \
-        const char* ci = std::getenv("CI");                                                     \
-        if (ci && std::string(ci) == "true") FAIL() << "Docker must run in CI: " << *why;       \
-        GTEST_SKIP() << *why;                                                                   \
-    }
-
 struct Expectation {
     VerdictExpectation verdict;
     std::string cause;   // a phrase the verdict's cause must hold; "" = no cause

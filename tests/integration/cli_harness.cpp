@@ -157,4 +157,10 @@ CliRun run_expecting(const VerdictExpectation& e, const std::filesystem::path& d
     return run;
 }
 
+std::optional<std::string> docker_unavailable() {
+    if (std::system("command -v docker >/dev/null 2>&1") != 0) return "docker is not installed (./setup.sh installs docker.io)";
+    if (std::system("docker info >/dev/null 2>&1") != 0) return "the Docker daemon is not reachable (./setup.sh starts dockerd)";
+    return std::nullopt;
+}
+
 }  // namespace draincheck::testing

@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <string>
@@ -53,6 +55,18 @@ inline void PrintTo(const VerdictExpectation& e, std::ostream* os) { *os << e.sc
 // with non-fatal expectations: the exit code, the assertions, a reason for every failed one, and no
 // failed assertion when it must pass. Returns the run for the caller's own checks.
 CliRun run_expecting(const VerdictExpectation& e, const std::filesystem::path& dir);
+
+// Why Docker cannot be used here, or nullopt when it can.
+std::optional<std::string> docker_unavailable();
+
+// In a test that needs Docker: skipped with the reason when it cannot be used, except with CI=true,
+// where Docker must run.
+#define REQUIRE_DOCKER()                                                                                 \
+    if (auto why = ::draincheck::testing::docker_unavailable()) {                                        \
+        const char* ci = std::getenv("CI");                                                              \
+        if (ci && std::string(ci) == "true") FAIL() << "Docker must run in CI: " << *why;                \
+        GTEST_SKIP() << *why;                                                                            \
+    }
 
 // Processes whose environment has the entry `name=value` (e.g. a marker a test scenario sets).
 std::vector<int> processes_with_env(const std::string& entry);

@@ -112,12 +112,9 @@ void SwarmPlatform::start(Started done) {
     prefix_ = free_port_prefix();
     note_container_started();   // the orphan guard removes the run's service and containers if draincheck is killed
 
-    BalancerOptions o;
-    o.host = plan_.host;
-    o.port = plan_.port;
-    o.health = spec_.health;
-    o.backend_timeout = plan_.scenario.load.timeout + std::chrono::seconds(1);
-    balancer_ = make_balancer(spec_.lb, io_, clock_, o, [this](const HealthChange& h) { on_health(h); });
+    balancer_ = make_balancer(spec_.lb, io_, clock_,
+                              balancer_options(plan_.host, plan_.port, spec_.health, plan_.scenario.load.timeout),
+                              [this](const HealthChange& h) { on_health(h); });
     balancer_->start();
 
     // Docker's account of the service's containers, from a second before, so that none is missed.
